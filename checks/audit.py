@@ -1,0 +1,33 @@
+"""Run every registered check over one site's facts and collect findings and site-level summaries."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import checks
+from checks.base import AuditContext, Check, Finding
+from checks.facts import SiteFacts
+
+_NOT_CHECK_MODULES = {"base", "facts", "audit", "results", "scoring", "trend"}
+
+
+def load_checks() -> list[type[Check]]:
+    """Import every module of the checks package so that Check subclasses register themselves."""
+    for info in pkgutil.iter_modules(checks.__path__):
+        if info.name not in _NOT_CHECK_MODULES and not info.name.startswith("_"):
+            importlib.import_module(f"checks.{info.name}")
+    return list(Check.registry)
+
+
+def run_checks(facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
+    """All findings for one site, de-duplicated on (rule, page, target) as the contract requires."""
+    findings: list[Finding] = []
+    seen: set[tuple[str, str, str | None]] = set()
+    for check_cls in load_checks():
+        for finding in check_cls().run(facts, ctx):
+            key = (finding.rule, finding.page, finding.target)
+            if key not in seen:
+                seen.add(key)
+                findings.append(finding)
+    return findings

@@ -1,0 +1,145 @@
+"""The facts of one audited site, as the crawler saw them: the only input checks receive.
+
+Facts never judge. A page's status, headers, title, meta tags and visible text are recorded here;
+whether that makes a link broken or a page stale is decided in the checks, against a date and
+thresholds from configuration (ARCHITECTURE.md: "facts and judgements never mix").
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from urllib.parse import urldefrag
+
+
+@dataclass
+class LinkRef:
+    """One occurrence of a link on a crawled page (every source page and link text is kept)."""
+
+    source: str  # absolute URL of the page carrying the link
+    target: str  # absolute URL, fragment kept (as resolved, not normalised)
+    text: str = ""  # link text, alt text of a linked image, or title attribute
+    tag: str = "a"  # a, area, iframe, frame, link, img, meta-refresh, ...
+
+    @property
+    def target_no_fragment(self) -> str:
+        return urldefrag(self.target)[0]
+
+    @property
+    def fragment(self) -> str:
+        return urldefrag(self.target)[1]
+
+
+@dataclass
+class LinkResult:
+    """What happened when one target URL (without fragment) was requested."""
+
+    url: str
+    status: int | None = None  # final HTTP status (after redirects), None when no answer
+    error: str | None = None  # network-level outcome: dns, refused, timeout, tls, redirect-loop,
+    # too-many-redirects, malformed, robots, scheme, trap, private-address, other
+    error_detail: str | None = None  # the exact reason as reported (exception text, TLS reason)
+    method: str | None = None  # HEAD or GET: which request gave the verdict
+    final_url: str | None = None
+    redirects: list[str] = field(default_factory=list)  # every hop after the first request
+    content_type: str | None = None
+    anchors: list[str] | None = None  # ids and names of the target page when it was HTML and read
+    retries: int = 0  # how many Retry-After waits were honoured
+    retry_after: str | None = None  # last Retry-After header seen
+    in_scope: bool = False
+    title: str | None = None  # <title> of an HTML target, when read
+    headers: dict[str, str] = field(default_factory=dict)  # the few headers that matter
+
+
+@dataclass
+class PageFacts:
+    """One in-scope HTML page that was fetched and parsed."""
+
+    url: str
+    final_url: str | None = None
+    status: int | None = None
+    content_type: str | None = None
+    size: int = 0
+    elapsed_s: float = 0.0
+    depth: int = 0
+    encoding: str | None = None
+    last_modified: str | None = None  # raw HTTP Last-Modified header
+    etag: str | None = None
+    title: str = ""
+    lang: str | None = None
+    headings: list[tuple[int, str]] = field(default_factory=list)
+    meta: dict[str, list[str]] = field(default_factory=dict)  # lower-cased name/property -> values
+    text: str = ""  # visible text, block elements on their own lines, bounded in length
+    anchors: list[str] = field(default_factory=list)  # element ids and <a name> values
+    forms: list[dict[str, Any]] = field(default_factory=list)
+    accesskeys: list[dict[str, str]] = field(default_factory=list)  # {key, href, text, id}
+    noscript: str | None = None  # text of the first <noscript>, None when absent
+    images: list[dict[str, Any]] = field(default_factory=list)  # {src, alt (None = no attr)}
+    extra: dict[str, Any] = field(default_factory=dict)  # room for later gatherers
+
+    def meta_first(self, name: str) -> str | None:
+        values = self.meta.get(name.lower())
+        return values[0] if values else None
+
+
+@dataclass
+class A11yPageResult:
+    """Raw axe-core outcome for one rendered page (all four buckets are kept in the store)."""
+
+    url: str
+    status: str = "ok"  # ok | failed
+    error: str | None = None
+    template: str | None = None
+    reason: str | None = None  # why the page was sampled (home, disclosure, template, random, ...)
+    axe_version: str | None = None
+    violations: list[dict[str, Any]] = field(default_factory=list)
+    incomplete: list[dict[str, Any]] = field(default_factory=list)
+    passes: list[dict[str, Any]] = field(default_factory=list)
+    inapplicable: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Agency:
+    name: str
+    url: str
+    code: str | None = None
+    group: str | None = None
+
+
+@dataclass
+class SiteFacts:
+    """Everything the checks may read about one site in one run."""
+
+    agency: Agency
+    hosts: list[str] = field(default_factory=list)  # hosts in scope
+    pages: list[PageFacts] = field(default_factory=list)
+    links: list[LinkRef] = field(default_factory=list)
+    link_results: dict[str, LinkResult] = field(default_factory=dict)  # keyed by URL w/o fragment
+    skipped: list[dict[str, str]] = field(default_factory=list)  # {url, reason}: robots, trap, limit
+    a11y_status: str = "not_run"  # ok | not_run | failed
+    a11y_detail: str | None = None
+    a11y: list[A11yPageResult] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)  # e.g. site-search probe results
+
+    def page(self, url: str) -> PageFacts | None:
+        """The page fetched at `url` (or whose final URL is `url`)."""
+        index = self.__dict__.get("_page_index")
+        if index is None:
+            index = {}
+            for p in self.pages:
+                index.setdefault(p.url, p)
+                if p.final_url:
+                    index.setdefault(p.final_url, p)
+            self.__dict__["_page_index"] = index
+        return index.get(url) or index.get(urldefrag(url)[0])
+
+    def result_for(self, target: str) -> LinkResult | None:
+        return self.link_results.get(urldefrag(target)[0])
+
+    def links_from(self, source: str) -> list[LinkRef]:
+        return [link for link in self.links if link.source == source]
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("_page_index", None)
+        return data

@@ -1,0 +1,79 @@
+"""Assemble results.json (contract: shared/contract/results-schema.md, schema disclosure-audit/1).
+
+Only additions to the contract are made here, and each is documented in docs/results-json.md.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from importlib import resources
+from typing import Any
+
+from checks.base import AuditContext, Finding
+from checks.facts import SiteFacts
+
+SCHEMA = "disclosure-audit/1"
+
+
+def art7_items() -> list[dict[str, Any]]:
+    """The ten items of 政府資訊公開法 §7 I (statutory text from data/info_disclosure_art7.csv)."""
+    text = resources.files("checks").joinpath("data/info_disclosure_art7.csv").read_text("utf-8")
+    return [{"item": int(row["item_no"]), "name": row["statutory_text_zh"]}
+            for row in csv.DictReader(text.splitlines())]
+
+
+def empty_disclosure() -> dict[str, Any]:
+    return {"section_urls": [],
+            "categories": [{**item, "found": False, "evidence": []} for item in art7_items()]}
+
+
+def site_stats(facts: SiteFacts, duration_s: float) -> dict[str, Any]:
+    documents = {r.url for r in facts.link_results.values()
+                 if r.content_type and "html" not in r.content_type.lower() and r.status and r.status < 400}
+    return {"pages": len(facts.pages), "documents": len(documents),
+            "links_checked": len(facts.link_results), "duration_s": round(duration_s, 2)}
+
+
+def coverage(facts: SiteFacts) -> dict[str, Any]:
+    """How much of the site we saw: discovered targets, fetched pages, skipped by reason."""
+    reasons = Counter(item["reason"] for item in facts.skipped)
+    return {"discovered": len({link.target_no_fragment for link in facts.links} | {facts.agency.url}),
+            "fetched_pages": len(facts.pages), "checked": len(facts.link_results),
+            "skipped": dict(sorted(reasons.items()))}
+
+
+def site_entry(facts: SiteFacts, findings: list[Finding], ctx: AuditContext, *, status: str,
+               detail: str | None, duration_s: float) -> dict[str, Any]:
+    summary = dict(ctx.summary)
+    accessibility = {"status": facts.a11y_status, "pages_tested": len([r for r in facts.a11y
+                                                                       if r.status == "ok"]),
+                     "detail": facts.a11y_detail}
+    accessibility.update(summary.pop("accessibility", {}) or {})
+    entry: dict[str, Any] = {
+        "agency": {"name": facts.agency.name, "code": facts.agency.code, "url": facts.agency.url,
+                   "group": facts.agency.group},
+        "status": status,
+        "detail": detail,
+        "stats": site_stats(facts, duration_s),
+        "disclosure": summary.pop("disclosure", None) or empty_disclosure(),
+        "scores": {"dimension": None, "indicators": []},
+        "accessibility": accessibility,
+        "findings": [f.to_json() for f in findings],
+        "coverage": coverage(facts),
+    }
+    if facts.extra.get("footprint"):
+        entry["footprint"] = facts.extra["footprint"]
+    if facts.extra.get("tls"):
+        entry["tls"] = facts.extra["tls"]
+    for key, value in summary.items():
+        entry.setdefault(key, value)
+    return entry
+
+
+def results_document(*, run_id: str, started_at: str, finished_at: str, today: str, version: str,
+                     sites: list[dict[str, Any]], extra_run: dict[str, Any] | None = None) -> dict[str, Any]:
+    run = {"id": run_id, "started_at": started_at, "finished_at": finished_at, "today": today}
+    run.update(extra_run or {})
+    return {"schema": SCHEMA, "tool": {"name": "disclosure-audit", "version": version}, "run": run,
+            "sites": sites}

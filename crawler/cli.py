@@ -1,0 +1,249 @@
+"""The `disclosure-audit` command: a thin face over library functions.
+
+It parses arguments, builds an options object, calls one function and maps the outcome to an exit
+code and one clear sentence. Exit codes: 0 done / gate passed, 1 gate failed, 2 usage or configuration
+error, 3 the audit itself could not be completed (site unreachable, output not writable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from crawler import __version__
+
+EXIT_OK, EXIT_GATE, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    pass
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期格式應為 YYYY-MM-DD / expected YYYY-MM-DD, got {value!r}") from None
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"需要正整數 / expected a positive whole number, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"需要正整數 / expected a positive whole number, got {value!r}")
+    return number
+
+
+def add_crawl_options(p: argparse.ArgumentParser, *, out_required: bool = True) -> None:
+    p.add_argument("--out", type=Path, required=out_required, help="output folder (results.json, reports)")
+    p.add_argument("--today", type=_date, help="the date all date rules use (default: today)")
+    p.add_argument("--max-pages", type=_positive, default=2000, help="pages to crawl at most (default 2000)")
+    p.add_argument("--max-depth", type=_positive, default=10, help="link depth from the start page (default 10)")
+    p.add_argument("--host", action="append", default=[], dest="hosts", metavar="HOST",
+                   help="another host that belongs to the site (repeatable)")
+    p.add_argument("--no-accessibility", action="store_true", help="skip the axe-core browser tests")
+    p.add_argument("--a11y-pages", default=None, metavar="N|all", help="pages to test for accessibility")
+    p.add_argument("--webdriver-url", default=None, help="remote WebDriver endpoint (Selenium Grid)")
+    p.add_argument("--db", default=None, metavar="URL",
+                   help="run store as an SQLAlchemy URL (default: sqlite file in --out)")
+    p.add_argument("--name", default=None, help="agency name shown in reports")
+    p.add_argument("--code", default=None, help="機關代碼 (agency code)")
+    p.add_argument("--group", default=None, help="group for rankings (e.g. 第1組)")
+    p.add_argument("--lang", choices=("zh-TW", "en"), default="zh-TW", help="report language")
+    p.add_argument("--timeout", type=float, default=20.0, help="seconds per request (default 20)")
+    p.add_argument("--per-host", type=_positive, default=4, help="concurrent requests per host (default 4)")
+    p.add_argument("--stale-days", type=_positive, default=365, help="a page older than this is stale")
+    p.add_argument("--rubric", default=None, help="scoring rubric YAML (default: the shipped one)")
+    p.add_argument("--manual", default=None, help="YAML with manual criteria scores")
+    p.add_argument("--ca-bundle", default=None, help="extra CA bundle (e.g. the government root GRCA)")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors (for cron)")
+
+
+def options_from_args(args: argparse.Namespace, url: str) -> Any:
+    from crawler.runner import AuditOptions
+
+    a11y: dict[str, Any] = {}
+    if args.a11y_pages:
+        a11y["sample_size"] = args.a11y_pages if args.a11y_pages == "all" else int(args.a11y_pages)
+    if args.webdriver_url:
+        a11y["webdriver_url"] = args.webdriver_url
+    kwargs: dict[str, Any] = {}
+    if args.today:
+        kwargs["today"] = args.today
+    return AuditOptions(
+        url=url, out_dir=args.out, max_pages=args.max_pages, max_depth=args.max_depth, hosts=args.hosts,
+        db_url=args.db, accessibility=not args.no_accessibility, a11y=a11y, lang=args.lang,
+        agency_name=args.name, agency_code=args.code, group=args.group, download_timeout=args.timeout,
+        per_host_concurrency=args.per_host, check_options={"stale_days": args.stale_days},
+        rubric=args.rubric, manual=args.manual, tls_extra_ca=args.ca_bundle, quiet=args.quiet, **kwargs,
+    )
+
+
+def summarise(results: dict[str, Any], out_dir: Path, lang: str) -> str:
+    lines = []
+    for site in results["sites"]:
+        findings = site["findings"]
+        broken = sum(1 for f in findings if f["rule"] == "broken-link")
+        score = site.get("scores", {}).get("dimension")
+        name = site["agency"]["name"]
+        stats = site["stats"]
+        if lang == "en":
+            lines.append(f"{name}: {site['status']}, {stats['pages']} pages, {stats['links_checked']} links "
+                         f"checked, {broken} broken links, {len(findings)} findings"
+                         + (f", score {score:.1f}" if isinstance(score, int | float) else ""))
+        else:
+            lines.append(f"{name}：{site['status']}，{stats['pages']} 頁，檢查 {stats['links_checked']} 個連結，"
+                         f"失效連結 {broken} 個，發現 {len(findings)} 項"
+                         + (f"，分數 {score:.1f}" if isinstance(score, int | float) else ""))
+        if site.get("detail"):
+            lines.append(f"  {site['detail']}")
+    report = out_dir / "report.html"
+    lines.append(f"→ {out_dir / 'results.json'}" + (f"\n→ {report}" if report.exists() else ""))
+    return "\n".join(lines)
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    from crawler.runner import audit_site
+
+    results = audit_site(options_from_args(args, args.url))
+    if not args.quiet:
+        print(summarise(results, args.out, args.lang))
+    failed = all(site["status"] == "failed" for site in results["sites"])
+    return EXIT_INCOMPLETE if failed else EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from crawler.demo import demo_today, serve_demo
+    from crawler.runner import audit_site
+
+    args.out = args.out or Path("demo-out")
+    with serve_demo() as demo:
+        if not args.quiet:
+            print(f"示範網站 / demo site: {demo.url}")
+        opts = options_from_args(args, demo.url)
+        opts.today = args.today or demo_today()
+        opts.agency_name = args.name or "臺灣示範市政府環境保護局"
+        results = audit_site(opts)
+    if not args.quiet:
+        print(summarise(results, args.out, args.lang))
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from crawler.runner import audit_site
+    from reports.gate import evaluate_gate
+
+    baseline = _load_json(args.baseline, "--baseline") if args.baseline else None
+    results = audit_site(options_from_args(args, args.url))
+    gate = evaluate_gate(results, args.fail_under, args.fail_on, baseline)
+    if not args.quiet:
+        print(summarise(results, args.out, args.lang))
+    print(gate.message)
+    return gate.exit_code
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from reports.render import render_all
+
+    results = _load_json(args.results, "RESULTS.json")
+    if not isinstance(results, dict) or "sites" not in results:
+        raise UsageError(f"{args.results} 不是 disclosure-audit 的 results.json / is not a results.json")
+    out = args.out or Path(args.results).parent
+    out.mkdir(parents=True, exist_ok=True)
+    for path in render_all(results, out, lang=args.lang):
+        if not args.quiet:
+            print(f"→ {path}")
+    return EXIT_OK
+
+
+def cmd_a11y(args: argparse.Namespace) -> int:
+    from crawler.a11y_command import run_a11y_command
+
+    return run_a11y_command(args)
+
+
+def _load_json(path: str | Path, what: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"找不到檔案 / file not found: {path} ({what})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path} 不是有效的 JSON / is not valid JSON: {exc}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="disclosure-audit",
+        description="政府網站資訊流通服務稽核工具：主動公開資訊、失效連結、資料更新、詮釋資料、無障礙、線上服務。"
+                    " Audits Taiwanese government websites for the service-quality information dimension.",
+    )
+    parser.add_argument("--version", action="version", version=f"disclosure-audit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("crawl", help="crawl one site and write results.json and reports")
+    p.add_argument("url", help="start URL of the agency site")
+    add_crawl_options(p)
+    p.set_defaults(func=cmd_crawl)
+
+    p = sub.add_parser("demo", help="serve the bundled demo agency site, audit it, write the reports")
+    add_crawl_options(p, out_required=False)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("check", help="audit a site as a CI gate (exit 0 pass, 1 fail, 2 usage, 3 incomplete)")
+    p.add_argument("url")
+    add_crawl_options(p, out_required=False)
+    p.add_argument("--fail-under", type=float, default=None, help="fail when the dimension score is below")
+    p.add_argument("--fail-on", choices=("error", "warning"), default=None,
+                   help="fail on any finding of this severity or worse")
+    p.add_argument("--baseline", default=None, help="earlier results.json: only new findings fail the gate")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("report", help="re-render the reports from a results.json")
+    p.add_argument("results")
+    p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--lang", choices=("zh-TW", "en"), default="zh-TW")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("a11y", help="accessibility-test exactly the given pages (no crawl)")
+    p.add_argument("urls", nargs="+")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--today", type=_date)
+    p.add_argument("--webdriver-url", default=None)
+    p.add_argument("--lang", choices=("zh-TW", "en"), default="zh-TW")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_a11y)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from crawler.runner import AuditError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    if getattr(args, "out", None) is None and args.command == "check":
+        args.out = Path("disclosure-audit-out")
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"disclosure-audit: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except AuditError as exc:
+        print(f"disclosure-audit: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("disclosure-audit: 已中斷 / interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

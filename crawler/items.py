@@ -1,0 +1,30 @@
+"""Items: what the spider SAW, as plain data (no judgement). Pipelines write them to the run store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from checks.facts import LinkRef, LinkResult, PageFacts
+
+
+@dataclass
+class PageItem:
+    """An in-scope HTML page that was fetched and parsed, with every link it carries."""
+
+    facts: PageFacts
+    links: list[LinkRef] = field(default_factory=list)
+
+
+@dataclass
+class LinkResultItem:
+    """The outcome of requesting one target URL (page or checked link)."""
+
+    result: LinkResult
+
+
+@dataclass
+class SkippedItem:
+    """A URL we deliberately did not fetch: robots.txt, crawler trap, page/depth limit."""
+
+    url: str
+    reason: str

@@ -1,0 +1,66 @@
+"""Item pipeline: write the spider's facts to the run store in batches. Nothing judges here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crawler.items import LinkResultItem, PageItem, SkippedItem
+from crawler.store import Store
+
+BATCH = 200
+
+
+class StorePipeline:
+    """Buffers items and writes them to the store; the spider carries `db_url` and `site_id`."""
+
+    def open_spider(self, spider: Any = None) -> None:
+        spider = spider or self.crawler.spider
+        self.store = Store(spider.db_url)
+        self.site_id = spider.site_id
+        self.pages: list = []
+        self.links: list = []
+        self.results: list = []
+        self.skipped: list = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> StorePipeline:
+        pipeline = cls()
+        pipeline.crawler = crawler
+        return pipeline
+
+    def process_item(self, item: Any, spider: Any = None) -> Any:
+        if isinstance(item, PageItem):
+            self.pages.append(item.facts)
+            self.links.extend(item.links)
+        elif isinstance(item, LinkResultItem):
+            self.results.append(item.result)
+        elif isinstance(item, SkippedItem):
+            self.skipped.append((item.url, item.reason))
+        if len(self.pages) + len(self.results) + len(self.skipped) >= BATCH:
+            self.flush()
+        return item
+
+    def flush(self) -> None:
+        if self.pages:
+            self.store.add_pages(self.site_id, self.pages)
+        if self.links:
+            self.store.add_links(self.site_id, self.links)
+        if self.results:
+            self.store.add_link_results(self.site_id, self.results)
+        if self.skipped:
+            self.store.add_skipped(self.site_id, self.skipped)
+        self.pages, self.links, self.results, self.skipped = [], [], [], []
+
+    def close_spider(self, spider: Any = None) -> None:
+        spider = spider or self.crawler.spider
+        self.flush()
+        site = self.store.site(self.site_id)
+        extra = dict(site.extra or {}) if site else {}
+        footprint = getattr(spider, "footprint", None)
+        if footprint:
+            extra["footprint"] = {host: {"requests": int(v["requests"]), "bytes": int(v["bytes"])}
+                                  for host, v in footprint.items()}
+        reason = self.crawler.stats.get_value("finish_reason") if self.crawler.stats else None
+        extra["finish_reason"] = reason
+        self.store.update_site(self.site_id, extra=extra)
+        self.store.close()

@@ -1,0 +1,321 @@
+"""Run one audit end to end: crawl → run store → gatherers → checks → scores → results.json → reports.
+
+The crawl runs in a child process: Twisted's reactor cannot be restarted, and a child keeps a hostile
+site's memory away from the caller (the CLI, a fleet run, a test). Everything after the crawl reads
+the run store only, so an interrupted or old run can be re-audited.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from checks.audit import run_checks
+from checks.base import AuditContext
+from checks.facts import Agency, SiteFacts
+from checks.results import results_document, site_entry
+from crawler import __version__
+from crawler.store import Store, default_db_url
+
+
+class AuditError(Exception):
+    """A problem the user can fix (bad URL, unwritable folder): one clear sentence, no traceback.
+
+    `exit_code` is 2 for usage/configuration errors and 3 when the audit could not be completed."""
+
+    def __init__(self, message: str, exit_code: int = 3) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass
+class AuditOptions:
+    url: str
+    out_dir: Path
+    today: date = field(default_factory=lambda: datetime.now(UTC).date())
+    max_pages: int = 2000
+    max_depth: int = 10
+    hosts: list[str] = field(default_factory=list)
+    db_url: str | None = None
+    accessibility: bool = True
+    a11y: dict[str, Any] = field(default_factory=dict)  # options for crawler.a11y
+    lang: str = "zh-TW"
+    agency_name: str | None = None
+    agency_code: str | None = None
+    group: str | None = None
+    download_timeout: float = 20.0
+    per_host_concurrency: int = 4
+    max_seconds: int = 3600
+    check_options: dict[str, Any] = field(default_factory=dict)
+    rubric: str | None = None
+    manual: str | None = None
+    tls_extra_ca: str | None = None
+    quiet: bool = False
+    settings: dict[str, Any] = field(default_factory=dict)  # extra Scrapy settings (tests, tuning)
+
+
+@dataclass
+class SiteOutcome:
+    site_id: int
+    status: str
+    detail: str | None
+    duration_s: float
+
+
+def validate_url(url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise AuditError(f"「{url}」不是有效的網址（需要 http:// 或 https:// 開頭）/ not a valid http(s) URL: {url}", 2)
+    return url.strip()
+
+
+def prepare_out_dir(out_dir: Path) -> Path:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise AuditError(f"無法寫入輸出資料夾 / cannot write to the output folder {out_dir}: "
+                         f"{exc.strerror or exc}", 2) from None
+    return out_dir
+
+
+def scrapy_settings(opts: AuditOptions) -> dict[str, Any]:
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.set("DOWNLOAD_TIMEOUT", opts.download_timeout, priority="cmdline")
+    settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", opts.per_host_concurrency, priority="cmdline")
+    settings.set("AUTOTHROTTLE_TARGET_CONCURRENCY", float(opts.per_host_concurrency), priority="cmdline")
+    settings.set("CLOSESPIDER_TIMEOUT", opts.max_seconds, priority="cmdline")
+    settings.set("LOG_LEVEL", "CRITICAL", priority="cmdline")
+    for key, value in opts.settings.items():
+        settings.set(key, value, priority="cmdline")
+    return settings
+
+
+def _crawl_child(opts: AuditOptions, db_url: str, site_id: int) -> None:
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.spiders.agency import AgencySpider
+
+    process = CrawlerProcess(scrapy_settings(opts))
+    process.crawl(AgencySpider, url=opts.url, hosts=opts.hosts, max_pages=opts.max_pages,
+                  max_depth=opts.max_depth, db_url=db_url, site_id=site_id)
+    process.start()
+
+
+def crawl_site(opts: AuditOptions, db_url: str, site_id: int) -> None:
+    """Crawl in a child process (fork where available) and wait for it."""
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    ctx = multiprocessing.get_context(method)
+    child = ctx.Process(target=_crawl_child, args=(opts, db_url, site_id), daemon=False)
+    child.start()
+    child.join(opts.max_seconds + 120)
+    if child.is_alive():
+        child.kill()
+        child.join()
+        raise AuditError("爬取逾時被中止 / the crawl did not finish in time and was stopped")
+    if child.exitcode not in (0, None):
+        raise AuditError(f"爬蟲程序異常結束（代碼 {child.exitcode}）/ the crawler process failed "
+                         f"(exit code {child.exitcode})")
+
+
+def judge_site_status(facts: SiteFacts) -> tuple[str, str | None]:
+    """ok | partial | failed, with the reason a failed site could not be crawled at all."""
+    if facts.pages:
+        limited = [s for s in facts.skipped if s["reason"] in ("page-limit", "depth-limit")]
+        if limited:
+            return "partial", f"已達頁數或深度上限，{len(limited)} 個頁面僅檢查連結未解析 / page or depth limit reached"
+        return "ok", None
+    start = facts.result_for(facts.agency.url)
+    if start is None:
+        return "failed", "起始網址沒有任何回應 / the start URL gave no answer"
+    if start.error == "robots":
+        return "failed", "robots.txt 禁止爬取起始網址 / robots.txt forbids crawling the start URL"
+    if start.error:
+        return "failed", (f"無法連線到網站（{start.error}）/ the site could not be reached ({start.error}): "
+                          f"{start.error_detail or ''}").strip()
+    if start.status and start.status >= 400:
+        return "failed", f"起始網址回應 HTTP {start.status} / the start URL answered HTTP {start.status}"
+    return "failed", "起始網址不是 HTML 頁面 / the start URL is not an HTML page"
+
+
+def gather_tls(facts: SiteFacts, opts: AuditOptions) -> None:
+    hosts = set()
+    for result in facts.link_results.values():
+        parts = urlsplit(result.url)
+        if parts.scheme == "https" and parts.hostname and result.error not in ("dns", "malformed"):
+            hosts.add((parts.hostname, parts.port or 443))
+    if hosts:
+        from crawler.tls import probe_hosts
+
+        facts.extra["tls"] = probe_hosts(sorted(hosts), extra_ca=opts.tls_extra_ca,
+                                         timeout=min(opts.download_timeout, 10.0))
+
+
+def gather_search(facts: SiteFacts, opts: AuditOptions) -> None:
+    try:
+        from crawler.search_probe import probe_site_search
+    except ImportError:
+        return
+    try:
+        facts.extra["search"] = probe_site_search(facts, timeout=min(opts.download_timeout, 15.0),
+                                                  user_agent=_user_agent())
+    except Exception as exc:  # noqa: BLE001 - a probe failure must not lose the audit
+        facts.extra["search"] = {"status": "failed", "error": str(exc)[:300]}
+
+
+def gather_accessibility(store: Store, site_id: int, facts: SiteFacts, opts: AuditOptions) -> None:
+    if not opts.accessibility:
+        facts.a11y_status, facts.a11y_detail = "not_run", "已停用（--no-accessibility）/ disabled by --no-accessibility"
+    elif not facts.pages:
+        facts.a11y_status, facts.a11y_detail = "not_run", "沒有可檢測的頁面 / no page to test"
+    else:
+        try:
+            from crawler import a11y
+        except ImportError:
+            facts.a11y_status, facts.a11y_detail = "not_run", "accessibility engine not installed"
+        else:
+            options = a11y.A11yOptions(**opts.a11y)
+            sample = a11y.select_sample(facts, options)
+            run = a11y.run_accessibility(sample, options)
+            facts.a11y_status, facts.a11y_detail = run.status, run.detail
+            facts.a11y = list(run.results)
+            facts.extra["axe_version"] = run.axe_version
+            store.add_a11y(site_id, facts.a11y)
+    store.update_site(site_id, a11y_status=facts.a11y_status, a11y_detail=facts.a11y_detail)
+
+
+def _user_agent() -> str:
+    from crawler.settings import USER_AGENT
+
+    return USER_AGENT
+
+
+def audit_facts(facts: SiteFacts, opts: AuditOptions, *, status: str, detail: str | None,
+                duration_s: float) -> tuple[dict[str, Any], list]:
+    """Checks, scores: the pure part, from facts to one results.json site entry."""
+    ctx = AuditContext(today=opts.today, lang=opts.lang, options=dict(opts.check_options))
+    findings = run_checks(facts, ctx) if status != "failed" else []
+    entry = site_entry(facts, findings, ctx, status=status, detail=detail, duration_s=duration_s)
+    if facts.extra.get("axe_version"):
+        entry["accessibility"].setdefault("axe_version", facts.extra["axe_version"])
+    try:
+        from checks.scoring import load_manual, load_rubric, score_site
+    except ImportError:
+        pass
+    else:
+        rubric = load_rubric(opts.rubric)
+        manual = load_manual(opts.manual) if opts.manual else None
+        if status != "failed":
+            entry["scores"] = score_site(entry, rubric, manual)
+    return entry, findings
+
+
+def finalize_site(store: Store, run_id: str, site_id: int, opts: AuditOptions,
+                  duration_s: float) -> dict[str, Any]:
+    facts = store.load_site_facts(site_id)
+    status, detail = judge_site_status(facts)
+    if status != "failed":
+        gather_tls(facts, opts)
+        gather_search(facts, opts)
+        gather_accessibility(store, site_id, facts, opts)
+        store.update_site(site_id, extra=_merge(store.site(site_id).extra, facts.extra))
+    entry, findings = audit_facts(facts, opts, status=status, detail=detail, duration_s=duration_s)
+    store.replace_findings(site_id, findings)
+    store.update_site(site_id, status=status, detail=detail, stats=entry["stats"],
+                      finished_at=datetime.now(UTC).replace(tzinfo=None))
+    try:
+        from checks.trend import annotate_trend
+    except ImportError:
+        pass
+    else:
+        annotate_trend(entry, store.earlier_results(facts.agency.url, run_id))
+    return entry
+
+
+def _merge(old: dict | None, new: dict) -> dict:
+    merged = dict(old or {})
+    merged.update(json.loads(json.dumps(new, default=str)))
+    return merged
+
+
+def write_outputs(results: dict[str, Any], out_dir: Path, lang: str) -> list[Path]:
+    """results.json always; the human reports when the renderers are installed."""
+    path = out_dir / "results.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+    os.replace(tmp, path)
+    written = [path]
+    try:
+        from reports.render import render_all
+    except ImportError:
+        return written
+    written.extend(render_all(results, out_dir, lang=lang))
+    return written
+
+
+def audit_site(opts: AuditOptions) -> dict[str, Any]:
+    """Crawl and audit one site; write results.json (and reports) into opts.out_dir."""
+    opts.url = validate_url(opts.url)
+    out_dir = prepare_out_dir(Path(opts.out_dir))
+    db_url = opts.db_url or default_db_url(out_dir)
+    store = Store(db_url)
+    try:
+        run_id = store.create_run(opts.today, __version__, {"url": opts.url, "max_pages": opts.max_pages,
+                                                            "max_depth": opts.max_depth})
+        started = datetime.now(UTC)
+        agency = Agency(name=opts.agency_name or (urlsplit(opts.url).hostname or opts.url),
+                        url=opts.url, code=opts.agency_code, group=opts.group)
+        site_id = store.create_site(run_id, agency, [urlsplit(opts.url).hostname or "", *opts.hosts])
+        t0 = time.monotonic()
+        crawl_site(opts, db_url, site_id)
+        entry = finalize_site(store, run_id, site_id, opts, time.monotonic() - t0)
+        results = results_document(run_id=run_id, started_at=_iso(started), finished_at=_iso(datetime.now(UTC)),
+                                   today=opts.today.isoformat(), version=__version__, sites=[entry])
+        store.finish_run(run_id, "done", results)
+        write_outputs(results, out_dir, opts.lang)
+        return results
+    finally:
+        store.close()
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+# --- `scrapy crawl agency -a url=…` from the repository root ----------------------------------------
+def standalone_begin(spider: Any, crawler: Any) -> None:
+    """Give a spider started by the scrapy command its own run, and finish the audit when it closes."""
+    from scrapy import signals
+
+    out_dir = prepare_out_dir(Path(spider.standalone_out or "disclosure-audit-out"))
+    today = date.fromisoformat(spider.standalone_today) if spider.standalone_today else datetime.now(UTC).date()
+    opts = AuditOptions(url=spider.start_url, out_dir=out_dir, today=today, accessibility=False,
+                        max_pages=spider.max_pages, max_depth=spider.max_depth)
+    spider.db_url = spider.db_url or default_db_url(out_dir)
+    store = Store(spider.db_url)
+    run_id = store.create_run(today, __version__, {"url": spider.start_url, "via": "scrapy crawl"})
+    spider.site_id = store.create_site(run_id, Agency(name=urlsplit(spider.start_url).hostname or "",
+                                                      url=spider.start_url), sorted(spider.scope_hosts))
+    started = datetime.now(UTC)
+
+    def closed(spider: Any, reason: str) -> None:
+        entry = finalize_site(store, run_id, spider.site_id, opts, (datetime.now(UTC) - started).total_seconds())
+        results = results_document(run_id=run_id, started_at=_iso(started), finished_at=_iso(datetime.now(UTC)),
+                                   today=today.isoformat(), version=__version__, sites=[entry])
+        store.finish_run(run_id, "done", results)
+        write_outputs(results, out_dir, "zh-TW")
+        store.close()
+
+    crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)

@@ -1,0 +1,51 @@
+"""Scrapy settings for the agency crawler: polite by default (robots.txt, per-host caps, AutoThrottle,
+an honest User-Agent), bounded in size and time, with our own redirect and Retry-After handling so
+every hop and wait is recorded as a fact."""
+
+from crawler import __version__
+
+BOT_NAME = "disclosure-audit"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+USER_AGENT = (
+    f"disclosure-audit/{__version__} (+https://github.com/disclosure-audit/disclosure-audit; "
+    "government website service-quality audit)"
+)
+ROBOTSTXT_OBEY = True
+
+# Politeness: a cap per host, AutoThrottle adapting to the server's latency.
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.0
+AUTOTHROTTLE_MAX_DELAY = 10.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
+
+# Bounds: nothing a site sends can hold us forever or fill memory.
+DOWNLOAD_TIMEOUT = 20
+DOWNLOAD_MAXSIZE = 20 * 1024 * 1024  # also bounds decompressed size (decompression bombs)
+DOWNLOAD_WARNSIZE = 0
+REDIRECT_ENABLED = False  # the spider follows redirects itself to record chains and loops
+METAREFRESH_ENABLED = False
+RETRY_ENABLED = True
+RETRY_TIMES = 1
+RETRY_HTTP_CODES = [502, 504, 522, 524, 408]  # 429/503 go through RetryAfterMiddleware
+HTTPERROR_ENABLED = False
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "WARNING"
+DNS_TIMEOUT = 10
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.RetryAfterMiddleware": 560,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.StorePipeline": 300,
+}
+
+# How long we honour a Retry-After at most, and how often (seconds / times).
+RETRY_AFTER_MAX_DELAY = 30.0
+RETRY_AFTER_MAX_TIMES = 2

@@ -1,0 +1,311 @@
+"""The run store: every run, site, page, link, link result, accessibility result and finding.
+
+SQLAlchemy, so the default embedded SQLite file and a shared PostgreSQL (any SQLAlchemy URL given with
+`--db`) behave the same. The store holds facts as the crawler saw them plus the findings the checks
+derived; `load_site_facts` rebuilds the checks' input from it, so an old run can be re-audited.
+Schema: docs/run-store.md.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from checks.facts import A11yPageResult, Agency, LinkRef, LinkResult, PageFacts, SiteFacts
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    today: Mapped[str] = mapped_column(String(10))
+    tool_version: Mapped[str] = mapped_column(String(32))
+    options: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running | done | failed
+    results: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # results.json as written
+
+
+class SiteRow(Base):
+    __tablename__ = "sites"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    url: Mapped[str] = mapped_column(Text)
+    group: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    hosts: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running | ok | partial | failed
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    stats: Mapped[dict] = mapped_column(JSON, default=dict)
+    a11y_status: Mapped[str] = mapped_column(String(16), default="not_run")
+    a11y_detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    extra: Mapped[dict] = mapped_column(JSON, default=dict)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class PageRow(Base):
+    __tablename__ = "pages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    content_type: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    elapsed_s: Mapped[float] = mapped_column(Float, default=0.0)
+    last_modified: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    etag: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    facts: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class LinkRow(Base):
+    __tablename__ = "links"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    source: Mapped[str] = mapped_column(Text)
+    target: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, default="")
+    tag: Mapped[str] = mapped_column(String(20), default="a")
+
+
+class LinkResultRow(Base):
+    __tablename__ = "link_results"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    method: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class SkippedRow(Base):
+    __tablename__ = "skipped"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(String(60))
+
+
+class A11yRow(Base):
+    __tablename__ = "a11y_results"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)  # all four axe buckets
+
+
+class FindingRow(Base):
+    __tablename__ = "findings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    check: Mapped[str] = mapped_column(String(40))
+    rule: Mapped[str] = mapped_column(String(80))
+    severity: Mapped[str] = mapped_column(String(10))
+    page: Mapped[str] = mapped_column(Text)
+    target: Mapped[str | None] = mapped_column(Text, nullable=True)
+    fingerprint: Mapped[str] = mapped_column(String(32), index=True)
+    detail: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+def default_db_url(out_dir: Path) -> str:
+    """The embedded default: one SQLite file in the output folder (history accumulates there)."""
+    return f"sqlite:///{(out_dir / 'audit.sqlite').resolve()}"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Store:
+    """A thin face over the database: open, write facts in batches, read them back as SiteFacts."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url, future=True)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        Base.metadata.create_all(self.engine)
+        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+
+    def session(self) -> Session:
+        return self.session_factory()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- runs and sites -------------------------------------------------------------------------
+    def create_run(self, today: date, tool_version: str, options: dict[str, Any]) -> str:
+        run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
+        with self.session() as s, s.begin():
+            s.add(RunRow(id=run_id, started_at=utcnow(), today=today.isoformat(),
+                         tool_version=tool_version, options=_jsonable(options)))
+        return run_id
+
+    def create_site(self, run_id: str, agency: Agency, hosts: list[str]) -> int:
+        with self.session() as s, s.begin():
+            row = SiteRow(run_id=run_id, name=agency.name, code=agency.code, url=agency.url,
+                          group=agency.group, hosts=hosts, started_at=utcnow())
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def update_site(self, site_id: int, **fields: Any) -> None:
+        with self.session() as s, s.begin():
+            row = s.get(SiteRow, site_id)
+            for key, value in fields.items():
+                setattr(row, key, value)
+
+    def finish_run(self, run_id: str, status: str, results: dict | None) -> None:
+        with self.session() as s, s.begin():
+            row = s.get(RunRow, run_id)
+            row.finished_at = utcnow()
+            row.status = status
+            row.results = results
+
+    def run(self, run_id: str) -> RunRow | None:
+        with self.session() as s:
+            return s.get(RunRow, run_id)
+
+    def site(self, site_id: int) -> SiteRow | None:
+        with self.session() as s:
+            return s.get(SiteRow, site_id)
+
+    def sites_of_run(self, run_id: str) -> list[SiteRow]:
+        with self.session() as s:
+            return list(s.scalars(select(SiteRow).where(SiteRow.run_id == run_id).order_by(SiteRow.id)))
+
+    def earlier_results(self, agency_url: str, before_run: str) -> list[dict]:
+        """Site entries of earlier finished runs for the same start URL, oldest first (for trends)."""
+        out: list[dict] = []
+        with self.session() as s:
+            rows = s.scalars(select(RunRow).where(RunRow.status == "done", RunRow.id != before_run)
+                             .order_by(RunRow.started_at))
+            for run in rows:
+                for site in (run.results or {}).get("sites", []):
+                    if site.get("agency", {}).get("url") == agency_url:
+                        entry = dict(site)
+                        entry["run"] = {"id": run.id, "finished_at": _iso(run.finished_at),
+                                        "today": run.today}
+                        out.append(entry)
+        return out
+
+    # --- facts ----------------------------------------------------------------------------------
+    def add_pages(self, site_id: int, pages: Iterable[PageFacts]) -> None:
+        with self.session() as s, s.begin():
+            for p in pages:
+                facts = asdict(p)
+                s.add(PageRow(site_id=site_id, url=p.url, final_url=p.final_url, status=p.status,
+                              content_type=p.content_type, size=p.size, elapsed_s=p.elapsed_s,
+                              last_modified=p.last_modified, etag=p.etag, facts=facts))
+
+    def add_links(self, site_id: int, links: Iterable[LinkRef]) -> None:
+        rows = [{"site_id": site_id, "source": lk.source, "target": lk.target, "text": lk.text,
+                 "tag": lk.tag} for lk in links]
+        if rows:
+            with self.session() as s, s.begin():
+                s.execute(LinkRow.__table__.insert(), rows)
+
+    def add_link_results(self, site_id: int, results: Iterable[LinkResult]) -> None:
+        with self.session() as s, s.begin():
+            for r in results:
+                s.add(LinkResultRow(site_id=site_id, url=r.url, status=r.status, error=r.error,
+                                    method=r.method, data=asdict(r)))
+
+    def add_skipped(self, site_id: int, items: Iterable[tuple[str, str]]) -> None:
+        rows = [{"site_id": site_id, "url": url, "reason": reason} for url, reason in items]
+        if rows:
+            with self.session() as s, s.begin():
+                s.execute(SkippedRow.__table__.insert(), rows)
+
+    def add_a11y(self, site_id: int, results: Iterable[A11yPageResult]) -> None:
+        with self.session() as s, s.begin():
+            for r in results:
+                s.add(A11yRow(site_id=site_id, url=r.url, status=r.status, data=asdict(r)))
+
+    def replace_findings(self, site_id: int, findings: Iterable[Any]) -> None:
+        with self.session() as s, s.begin():
+            s.query(FindingRow).filter(FindingRow.site_id == site_id).delete()
+            for f in findings:
+                s.add(FindingRow(site_id=site_id, check=f.check, rule=f.rule, severity=f.severity,
+                                 page=f.page, target=f.target, fingerprint=f.fingerprint,
+                                 detail=f.detail, evidence=_jsonable(f.evidence)))
+
+    def load_site_facts(self, site_id: int) -> SiteFacts:
+        with self.session() as s:
+            site = s.get(SiteRow, site_id)
+            facts = SiteFacts(
+                agency=Agency(name=site.name, url=site.url, code=site.code, group=site.group),
+                hosts=list(site.hosts or []), a11y_status=site.a11y_status,
+                a11y_detail=site.a11y_detail, extra=dict(site.extra or {}),
+            )
+            for row in s.scalars(select(PageRow).where(PageRow.site_id == site_id).order_by(PageRow.id)):
+                data = dict(row.facts)
+                data["headings"] = [tuple(h) for h in data.get("headings", [])]
+                facts.pages.append(PageFacts(**data))
+            for row in s.execute(select(LinkRow.source, LinkRow.target, LinkRow.text, LinkRow.tag)
+                                 .where(LinkRow.site_id == site_id).order_by(LinkRow.id)):
+                facts.links.append(LinkRef(row.source, row.target, row.text, row.tag))
+            for row in s.scalars(select(LinkResultRow).where(LinkResultRow.site_id == site_id)):
+                result = LinkResult(**row.data)
+                facts.link_results[result.url] = result
+            for row in s.execute(select(SkippedRow.url, SkippedRow.reason)
+                                 .where(SkippedRow.site_id == site_id).order_by(SkippedRow.id)):
+                facts.skipped.append({"url": row.url, "reason": row.reason})
+            for row in s.scalars(select(A11yRow).where(A11yRow.site_id == site_id).order_by(A11yRow.id)):
+                facts.a11y.append(A11yPageResult(**row.data))
+        return facts
+
+    def counts(self, site_id: int) -> dict[str, int]:
+        from sqlalchemy import func
+
+        with self.session() as s:
+            def count(model: Any) -> int:
+                return s.scalar(select(func.count()).select_from(model).where(model.site_id == site_id))
+
+            return {"pages": count(PageRow), "links": count(LinkRow), "link_results": count(LinkResultRow),
+                    "skipped": count(SkippedRow), "findings": count(FindingRow)}
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))

@@ -1,0 +1,1 @@
+"""Renderers: read results.json only, write the human reports and exports."""
