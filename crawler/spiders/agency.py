@@ -322,11 +322,11 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
         return "ignored", detail
     if failure.check(DNSLookupError) or "Resolve" in failure.type.__name__ or "DNS lookup" in detail:
         return "dns", detail
-    if failure.check(ConnectionRefusedError):
+    name = failure.type.__name__
+    if failure.check(ConnectionRefusedError) or "Refused" in name:
         return "refused", detail
     if failure.check(TimeoutError, TCPTimedOutError):
         return "timeout", detail
-    name = failure.type.__name__
     if "SSL" in name or "TLS" in name or "certificate" in detail.lower():
         return "tls", detail
     if "Timeout" in name:
