@@ -21,12 +21,19 @@ def load_checks() -> list[type[Check]]:
 
 
 def run_checks(facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
-    """All findings for one site, de-duplicated on (rule, page, target) as the contract requires."""
+    """All findings for one site, de-duplicated on (rule, page, target) as the contract requires.
+
+    A finding without a target is told apart by the same anchor its fingerprint uses (evidence
+    `example` or `item`): the ten `missing-disclosure-category` findings of one page are distinct.
+    """
     findings: list[Finding] = []
-    seen: set[tuple[str, str, str | None]] = set()
+    seen: set[tuple[str, str, str | None, str]] = set()
     for check_cls in load_checks():
         for finding in check_cls().run(facts, ctx):
-            key = (finding.rule, finding.page, finding.target)
+            anchor = "" if finding.target else str(
+                finding.evidence.get("example") or finding.evidence.get("item") or ""
+            )
+            key = (finding.rule, finding.page, finding.target, anchor)
             if key not in seen:
                 seen.add(key)
                 findings.append(finding)
