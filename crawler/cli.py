@@ -162,6 +162,22 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    from crawler.config import ConfigError
+    from crawler.fleet import FleetOptions, run_fleet
+
+    kwargs: dict[str, Any] = {"today": args.today} if args.today else {}
+    fleet = FleetOptions(config=Path(args.config), out_dir=args.out, jobs=args.jobs, schedule=args.schedule,
+                         db_url=args.db, accessibility=False if args.no_accessibility else None,
+                         lang=args.lang, quiet=args.quiet, **kwargs)
+    try:
+        results = run_fleet(fleet)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    failed = sum(1 for site in results["sites"] if site["status"] == "failed")
+    return EXIT_INCOMPLETE if failed == len(results["sites"]) else EXIT_OK
+
+
 def cmd_a11y(args: argparse.Namespace) -> int:
     from crawler.a11y_command import run_a11y_command
 
@@ -210,6 +226,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("zh-TW", "en"), default="zh-TW")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("run", help="audit every agency of agencies.yaml (or a CSV list); resumable")
+    p.add_argument("--config", required=True, help="agencies.yaml or URL,name,depth,save_html,pagination CSV")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--jobs", type=_positive, default=2, help="sites audited at the same time (default 2)")
+    p.add_argument("--schedule", default=None, help="only agencies with this schedule tag")
+    p.add_argument("--today", type=_date)
+    p.add_argument("--db", default=None)
+    p.add_argument("--no-accessibility", action="store_true")
+    p.add_argument("--lang", choices=("zh-TW", "en"), default="zh-TW")
+    p.add_argument("--quiet", action="store_true", help="no progress lines (for cron)")
+    p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("a11y", help="accessibility-test exactly the given pages (no crawl)")
     p.add_argument("urls", nargs="+")

@@ -114,13 +114,27 @@ def _crawl_child(opts: AuditOptions, db_url: str, site_id: int) -> None:
     process.start()
 
 
-def crawl_site(opts: AuditOptions, db_url: str, site_id: int) -> None:
-    """Crawl in a child process (fork where available) and wait for it."""
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+_CHILDREN: set[Any] = set()
+
+
+def kill_children() -> None:
+    """Stop every crawl child still running (the fleet's interrupt handler)."""
+    for child in list(_CHILDREN):
+        if child.is_alive():
+            child.kill()
+
+
+def crawl_site(opts: AuditOptions, db_url: str, site_id: int, start_method: str | None = None) -> None:
+    """Crawl in a child process (fork where available; spawn when the caller runs threads) and wait."""
+    method = start_method or ("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     ctx = multiprocessing.get_context(method)
     child = ctx.Process(target=_crawl_child, args=(opts, db_url, site_id), daemon=False)
     child.start()
-    child.join(opts.max_seconds + 120)
+    _CHILDREN.add(child)
+    try:
+        child.join(opts.max_seconds + 120)
+    finally:
+        _CHILDREN.discard(child)
     if child.is_alive():
         child.kill()
         child.join()

@@ -184,6 +184,13 @@ class Store:
             for key, value in fields.items():
                 setattr(row, key, value)
 
+    def delete_site(self, site_id: int) -> None:
+        """Remove a site and all its rows (a site interrupted mid-crawl is audited again from scratch)."""
+        with self.session() as s, s.begin():
+            for model in (PageRow, LinkRow, LinkResultRow, SkippedRow, A11yRow, FindingRow):
+                s.query(model).filter(model.site_id == site_id).delete()
+            s.query(SiteRow).filter(SiteRow.id == site_id).delete()
+
     def finish_run(self, run_id: str, status: str, results: dict | None) -> None:
         with self.session() as s, s.begin():
             row = s.get(RunRow, run_id)
