@@ -18,7 +18,7 @@ class StorePipeline:
         self.store = Store(spider.db_url)
         self.site_id = spider.site_id
         self.pages: list = []
-        self.links: list = []
+        self.batch = int(getattr(spider, "store_batch", BATCH))
         self.results: list = []
         self.skipped: list = []
 
@@ -30,26 +30,23 @@ class StorePipeline:
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         if isinstance(item, PageItem):
-            self.pages.append(item.facts)
-            self.links.extend(item.links)
+            self.pages.append((item.facts, item.links))
         elif isinstance(item, LinkResultItem):
             self.results.append(item.result)
         elif isinstance(item, SkippedItem):
             self.skipped.append((item.url, item.reason))
-        if len(self.pages) + len(self.results) + len(self.skipped) >= BATCH:
+        if len(self.pages) + len(self.results) + len(self.skipped) >= self.batch:
             self.flush()
         return item
 
     def flush(self) -> None:
         if self.pages:
             self.store.add_pages(self.site_id, self.pages)
-        if self.links:
-            self.store.add_links(self.site_id, self.links)
         if self.results:
             self.store.add_link_results(self.site_id, self.results)
         if self.skipped:
             self.store.add_skipped(self.site_id, self.skipped)
-        self.pages, self.links, self.results, self.skipped = [], [], [], []
+        self.pages, self.results, self.skipped = [], [], []
 
     def close_spider(self, spider: Any = None) -> None:
         spider = spider or self.crawler.spider

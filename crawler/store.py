@@ -8,6 +8,7 @@ Schema: docs/run-store.md.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Iterable
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
     select,
@@ -71,9 +73,11 @@ class SiteRow(Base):
 
 class PageRow(Base):
     __tablename__ = "pages"
+    __table_args__ = (UniqueConstraint("site_id", "url_hash", name="uq_page_site_url"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
     url: Mapped[str] = mapped_column(Text)
+    url_hash: Mapped[str] = mapped_column(String(40))
     final_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     status: Mapped[int | None] = mapped_column(Integer, nullable=True)
     content_type: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -96,9 +100,11 @@ class LinkRow(Base):
 
 class LinkResultRow(Base):
     __tablename__ = "link_results"
+    __table_args__ = (UniqueConstraint("site_id", "url_hash", name="uq_result_site_url"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
     url: Mapped[str] = mapped_column(Text)
+    url_hash: Mapped[str] = mapped_column(String(40))
     status: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error: Mapped[str | None] = mapped_column(String(40), nullable=True)
     method: Mapped[str | None] = mapped_column(String(8), nullable=True)
@@ -226,13 +232,21 @@ class Store:
         return out
 
     # --- facts ----------------------------------------------------------------------------------
-    def add_pages(self, site_id: int, pages: Iterable[PageFacts]) -> None:
+    def add_pages(self, site_id: int, pages: Iterable[PageFacts | tuple[PageFacts, list[LinkRef]]]) -> None:
+        """Insert pages (with their links) once: a page already stored for the site is skipped with
+        its links, so a request processed twice (a distributed worker killed mid-page) counts once."""
         with self.session() as s, s.begin():
-            for p in pages:
-                facts = asdict(p)
-                s.add(PageRow(site_id=site_id, url=p.url, final_url=p.final_url, status=p.status,
-                              content_type=p.content_type, size=p.size, elapsed_s=p.elapsed_s,
-                              last_modified=p.last_modified, etag=p.etag, facts=facts))
+            for item in pages:
+                p, links = item if isinstance(item, tuple) else (item, [])
+                row = {"site_id": site_id, "url": p.url, "url_hash": url_hash(p.url), "final_url": p.final_url,
+                       "status": p.status, "content_type": p.content_type, "size": p.size,
+                       "elapsed_s": p.elapsed_s, "last_modified": p.last_modified, "etag": p.etag,
+                       "facts": _jsonable(asdict(p))}
+                inserted = s.execute(_insert_ignore(self.engine, PageRow, row)).rowcount
+                if inserted and links:
+                    s.execute(LinkRow.__table__.insert(), [
+                        {"site_id": site_id, "source": lk.source, "target": lk.target, "text": lk.text,
+                         "tag": lk.tag} for lk in links])
 
     def add_links(self, site_id: int, links: Iterable[LinkRef]) -> None:
         rows = [{"site_id": site_id, "source": lk.source, "target": lk.target, "text": lk.text,
@@ -244,8 +258,9 @@ class Store:
     def add_link_results(self, site_id: int, results: Iterable[LinkResult]) -> None:
         with self.session() as s, s.begin():
             for r in results:
-                s.add(LinkResultRow(site_id=site_id, url=r.url, status=r.status, error=r.error,
-                                    method=r.method, data=asdict(r)))
+                row = {"site_id": site_id, "url": r.url, "url_hash": url_hash(r.url), "status": r.status,
+                       "error": r.error, "method": r.method, "data": _jsonable(asdict(r))}
+                s.execute(_insert_ignore(self.engine, LinkResultRow, row))
 
     def add_skipped(self, site_id: int, items: Iterable[tuple[str, str]]) -> None:
         rows = [{"site_id": site_id, "url": url, "reason": reason} for url, reason in items]
@@ -300,6 +315,19 @@ class Store:
 
             return {"pages": count(PageRow), "links": count(LinkRow), "link_results": count(LinkResultRow),
                     "skipped": count(SkippedRow), "findings": count(FindingRow)}
+
+
+def url_hash(url: str) -> str:
+    return hashlib.sha1(url.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _insert_ignore(engine: Engine, model: Any, row: dict[str, Any]) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike."""
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model.__table__).values(**row).on_conflict_do_nothing()
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
