@@ -63,6 +63,9 @@ def add_crawl_options(p: argparse.ArgumentParser, *, out_required: bool = True) 
     p.add_argument("--manual", default=None, help="YAML with manual criteria scores")
     p.add_argument("--ca-bundle", default=None, help="extra CA bundle (e.g. the government root GRCA)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors (for cron)")
+    p.add_argument("--workers", type=_positive, default=1,
+                   help="crawl with N worker processes sharing a Redis frontier (needs --redis)")
+    p.add_argument("--redis", default=None, metavar="URL", help="Redis URL for distributed crawling")
 
 
 def options_from_args(args: argparse.Namespace, url: str) -> Any:
@@ -81,7 +84,8 @@ def options_from_args(args: argparse.Namespace, url: str) -> Any:
         db_url=args.db, accessibility=not args.no_accessibility, a11y=a11y, lang=args.lang,
         agency_name=args.name, agency_code=args.code, group=args.group, download_timeout=args.timeout,
         per_host_concurrency=args.per_host, check_options={"stale_days": args.stale_days},
-        rubric=args.rubric, manual=args.manual, tls_extra_ca=args.ca_bundle, quiet=args.quiet, **kwargs,
+        rubric=args.rubric, manual=args.manual, tls_extra_ca=args.ca_bundle, quiet=args.quiet,
+        workers=args.workers, redis_url=args.redis, **kwargs,
     )
 
 

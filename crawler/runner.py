@@ -59,6 +59,8 @@ class AuditOptions:
     tls_extra_ca: str | None = None
     quiet: bool = False
     settings: dict[str, Any] = field(default_factory=dict)  # extra Scrapy settings (tests, tuning)
+    workers: int = 1  # >1: distributed crawl over a shared Redis frontier (crawler/distributed.py)
+    redis_url: str | None = None
 
 
 @dataclass
@@ -142,6 +144,16 @@ def crawl_site(opts: AuditOptions, db_url: str, site_id: int, start_method: str 
     if child.exitcode not in (0, None):
         raise AuditError(f"爬蟲程序異常結束（代碼 {child.exitcode}）/ the crawler process failed "
                          f"(exit code {child.exitcode})")
+
+
+def run_distributed(opts: AuditOptions, db_url: str, site_id: int) -> None:
+    if not opts.redis_url:
+        raise AuditError("分散式爬取需要 --redis / distributed crawling needs --redis URL", 2)
+    from crawler.distributed import crawl_distributed
+
+    crawl_distributed(opts.url, db_url=db_url, site_id=site_id, redis_url=opts.redis_url,
+                      workers=max(1, opts.workers), max_pages=opts.max_pages, max_depth=opts.max_depth,
+                      timeout=opts.download_timeout, max_seconds=opts.max_seconds)
 
 
 def judge_site_status(facts: SiteFacts) -> tuple[str, str | None]:
@@ -293,7 +305,10 @@ def audit_site(opts: AuditOptions) -> dict[str, Any]:
                         url=opts.url, code=opts.agency_code, group=opts.group)
         site_id = store.create_site(run_id, agency, [urlsplit(opts.url).hostname or "", *opts.hosts])
         t0 = time.monotonic()
-        crawl_site(opts, db_url, site_id)
+        if opts.workers > 1 or opts.redis_url:
+            run_distributed(opts, db_url, site_id)
+        else:
+            crawl_site(opts, db_url, site_id)
         entry = finalize_site(store, run_id, site_id, opts, time.monotonic() - t0)
         results = results_document(run_id=run_id, started_at=_iso(started), finished_at=_iso(datetime.now(UTC)),
                                    today=opts.today.isoformat(), version=__version__, sites=[entry])

@@ -260,7 +260,7 @@ class Store:
             for r in results:
                 row = {"site_id": site_id, "url": r.url, "url_hash": url_hash(r.url), "status": r.status,
                        "error": r.error, "method": r.method, "data": _jsonable(asdict(r))}
-                s.execute(_insert_ignore(self.engine, LinkResultRow, row))
+                s.execute(_upsert(self.engine, LinkResultRow, row, ("site_id", "url_hash")))
 
     def add_skipped(self, site_id: int, items: Iterable[tuple[str, str]]) -> None:
         rows = [{"site_id": site_id, "url": url, "reason": reason} for url, reason in items]
@@ -299,9 +299,12 @@ class Store:
             for row in s.scalars(select(LinkResultRow).where(LinkResultRow.site_id == site_id)):
                 result = LinkResult(**row.data)
                 facts.link_results[result.url] = result
+            seen_skips: set[tuple[str, str]] = set()
             for row in s.execute(select(SkippedRow.url, SkippedRow.reason)
                                  .where(SkippedRow.site_id == site_id).order_by(SkippedRow.id)):
-                facts.skipped.append({"url": row.url, "reason": row.reason})
+                if (row.url, row.reason) not in seen_skips:
+                    seen_skips.add((row.url, row.reason))
+                    facts.skipped.append({"url": row.url, "reason": row.reason})
             for row in s.scalars(select(A11yRow).where(A11yRow.site_id == site_id).order_by(A11yRow.id)):
                 facts.a11y.append(A11yPageResult(**row.data))
         return facts
@@ -328,6 +331,18 @@ def _insert_ignore(engine: Engine, model: Any, row: dict[str, Any]) -> Any:
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(model.__table__).values(**row).on_conflict_do_nothing()
+
+
+def _upsert(engine: Engine, model: Any, row: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE: a later answer for the same target (a GET that read the
+    anchors after a HEAD) replaces the earlier one; a repeated one changes nothing."""
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(model.__table__).values(**row)
+    return stmt.on_conflict_do_update(index_elements=list(keys),
+                                      set_={k: v for k, v in row.items() if k not in keys})
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
