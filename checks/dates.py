@@ -1,0 +1,282 @@
+"""Dates as Taiwanese government pages write them, and a page's last-update date with its source.
+
+Rule: ../shared/domain/README.md §4. ROC year = Gregorian − 1911. Forms read (after NFKC, so
+full-width digits and colons work too): `113-05-20`, `113/05/12`, `113.5.20`, `民國 111 年 12 月 02 日`,
+`中華民國112年4月26日`, `99年1月5日` (two-digit ROC year), compact `1130512` (only right after a
+label or as a whole value), Gregorian `2016/11/01`, `2024-05-12`, `2024年5月12日`, compact `20201231`
+(whole values only). Years with 2–3 digits are ROC years, 4 digits Gregorian.
+
+Evidence order for a page's last update (§4): a labelled date in the body (label ranks in
+data/date_labels.yaml) > page-specific meta (`article:modified_time`…) > HTTP Last-Modified >
+DC.Date (weak: often a template constant). `page_last_update` says which source was used.
+
+This module is a library, not a check: it defines no Check subclass.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from functools import lru_cache
+
+from checks.facts import PageFacts
+from checks.textnorm import load_yaml
+
+ROC_OFFSET = 1911
+# Supported range: ROC years 1..199 (1912..2110); Gregorian years 1900..2199.
+MIN_ROC_YEAR, MAX_ROC_YEAR = 1, 199
+MIN_GREGORIAN_YEAR, MAX_GREGORIAN_YEAR = 1900, 2199
+TAIPEI = timezone(timedelta(hours=8))
+MAX_SCAN_CHARS = 200_000  # texts are bounded by the extractor; bound again for direct callers
+
+SOURCE_TEXT = "text"
+SOURCE_META = "meta"
+SOURCE_HTTP = "http"
+SOURCE_DC = "dc.date"
+
+
+def roc_to_gregorian(roc_year: int) -> int:
+    """ROC (民國) year → Gregorian year."""
+    return roc_year + ROC_OFFSET
+
+
+def gregorian_to_roc(year: int) -> int:
+    """Gregorian year → ROC (民國) year."""
+    return year - ROC_OFFSET
+
+
+def format_roc(d: date, sep: str = "-") -> str:
+    """`d` as an ROC date string (`113-05-20`), the form most government pages use."""
+    return f"{gregorian_to_roc(d.year)}{sep}{d.month:02d}{sep}{d.day:02d}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Patterns. Order matters only for overlapping matches: the earliest start wins, then the longest.
+
+_ROC_CJK = re.compile(
+    r"(?:中華)?民國\s*(?P<y>\d{1,3})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日?"
+)
+_YMD_CJK = re.compile(r"(?<!\d)(?P<y>\d{2,4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日")
+_SEPARATED = re.compile(
+    r"(?<!\d)(?<!\d[./-])(?P<y>\d{2,4})(?P<s>[-/.])(?P<m>\d{1,2})(?P=s)(?P<d>\d{1,2})(?!\d)(?![-/.]\d)"
+)
+_COMPACT_ROC = re.compile(r"(?<!\d)(?P<y>\d{3})(?P<m>\d{2})(?P<d>\d{2})(?!\d)")
+_COMPACT_GREGORIAN = re.compile(r"(?<!\d)(?P<y>(?:19|20|21)\d{2})(?P<m>\d{2})(?P<d>\d{2})(?!\d)")
+_TIME_TAIL = re.compile(
+    r"^(?:[T\s]*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?\s*"
+    r"(?:[(（]?(?:星期|週|周)?[一二三四五六日天][)）]?)?\s*$"
+)
+
+
+@dataclass(frozen=True)
+class FoundDate:
+    """One date found in a text: the value, where it was, and which calendar it was written in."""
+
+    date: date
+    start: int
+    end: int
+    raw: str
+    calendar: str  # roc | gregorian
+
+
+def _build(y: str, m: str, d: str, *, roc: bool | None = None) -> tuple[date, str] | None:
+    year = int(y)
+    is_roc = (len(y) <= 3) if roc is None else roc
+    if is_roc:
+        if not MIN_ROC_YEAR <= year <= MAX_ROC_YEAR:
+            return None
+        year = roc_to_gregorian(year)
+    elif not MIN_GREGORIAN_YEAR <= year <= MAX_GREGORIAN_YEAR:
+        return None
+    try:
+        return date(year, int(m), int(d)), "roc" if is_roc else "gregorian"
+    except ValueError:
+        return None
+
+
+def _normalise(text: str) -> str:
+    # offsets returned by find_dates refer to this normalised text
+    return unicodedata.normalize("NFKC", text[:MAX_SCAN_CHARS])
+
+
+def find_dates(text: str, *, compact: bool = False) -> list[FoundDate]:
+    """Every date in `text`, left to right, non-overlapping. Compact forms only when asked:
+    in running text a bare `1130512` is as likely a phone or case number as a date."""
+    if not text:
+        return []
+    s = _normalise(text)
+    patterns: list[tuple[re.Pattern[str], bool | None]] = [
+        (_ROC_CJK, True),
+        (_YMD_CJK, None),
+        (_SEPARATED, None),
+    ]
+    if compact:
+        patterns += [(_COMPACT_GREGORIAN, False), (_COMPACT_ROC, True)]
+    candidates: list[FoundDate] = []
+    for pattern, roc in patterns:
+        for m in pattern.finditer(s):
+            built = _build(m.group("y"), m.group("m"), m.group("d"), roc=roc)
+            if built:
+                candidates.append(FoundDate(built[0], m.start(), m.end(), m.group(0), built[1]))
+    candidates.sort(key=lambda f: (f.start, -(f.end - f.start)))
+    out: list[FoundDate] = []
+    last_end = -1
+    for found in candidates:
+        if found.start >= last_end:
+            out.append(found)
+            last_end = found.end
+    return out
+
+
+def parse_date(value: str | None) -> date | None:
+    """`value` read as one date (an optional time of day may follow), else None.
+
+    Used for whole values such as DC.Date: `2017/10/12`, `20080910`, `113-05-20`,
+    `2024-05-12T10:30:00+08:00`. Text that merely contains a date is not a date.
+    """
+    if not value:
+        return None
+    s = _normalise(value).strip()
+    if not s or len(s) > 80:
+        return None
+    found = find_dates(s, compact=True)
+    if not found or found[0].start != 0:
+        return None
+    if not _TIME_TAIL.match(s[found[0].end :]):
+        return None
+    return found[0].date
+
+
+def parse_http_date(value: str | None) -> date | None:
+    """An HTTP date (RFC 9110 IMF-fixdate, e.g. Last-Modified) as a Taipei calendar date."""
+    if not value:
+        return None
+    try:
+        dt = parsedate_to_datetime(value.strip())
+    except Exception:  # noqa: BLE001 - the stdlib parser raises several types on junk headers
+        return None
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    try:
+        return dt.astimezone(TAIPEI).date()
+    except (OverflowError, ValueError):
+        return None
+
+
+def parse_meta_date(value: str | None) -> date | None:
+    """A date in a meta tag: ISO 8601 date-times first, then every form `parse_date` reads."""
+    if not value:
+        return None
+    s = value.strip()
+    try:
+        dt = datetime.fromisoformat(s.replace("Z", "+00:00"))
+    except ValueError:
+        return parse_date(s)
+    if dt.tzinfo is not None:
+        return dt.astimezone(TAIPEI).date()
+    return dt.date()
+
+
+# ---------------------------------------------------------------------------------------------
+# Labelled dates in a page's visible text
+
+
+@dataclass(frozen=True)
+class LabelledDate:
+    label: str
+    rank: int  # 1 update, 2 publication, 3 bare 日期 (data/date_labels.yaml)
+    date: date
+    raw: str
+
+
+@lru_cache(maxsize=1)
+def _label_data() -> tuple[re.Pattern[str], dict[str, int], tuple[str, ...]]:
+    data = load_yaml("date_labels.yaml")
+    ranks = {entry["label"]: int(entry["rank"]) for entry in data["labels"]}
+    alternatives = []
+    for label in sorted(ranks, key=len, reverse=True):
+        if ranks[label] >= 3:
+            # a bare 日期 must not be the tail of another word (截止日期, 出生日期, 活動日期)
+            alternatives.append(rf"(?<![\u3400-\u9fff]){re.escape(label)}")
+        else:
+            alternatives.append(re.escape(label))
+    pattern = re.compile("(" + "|".join(alternatives) + ")")
+    return pattern, ranks, tuple(data.get("page_meta") or ())
+
+
+_AFTER_LABEL = re.compile(r"[ \t]*[:：]?[ \t]*(?:[(（][^)）]{0,6}[)）])?[ \t]*[:：]?[ \t]*")
+
+
+def labelled_dates(text: str) -> list[LabelledDate]:
+    """Dates introduced by a label (更新日期：113-05-20) in `text`, in reading order.
+
+    The date must follow the label on the same line, or, when the line ends with the label and a
+    colon (a <dt>/<dd> layout), start the next line. A label heading a table column (發布日期 with
+    the dates in the rows below) is therefore not read as the page's own date.
+    """
+    if not text:
+        return []
+    pattern, ranks, _ = _label_data()
+    lines = _normalise(text).split("\n")
+    out: list[LabelledDate] = []
+    for i, line in enumerate(lines):
+        for m in pattern.finditer(line):
+            label = m.group(1)
+            rest_start = _AFTER_LABEL.match(line, m.end()).end()
+            rest = line[rest_start:]
+            found = find_dates(rest[:40], compact=True)
+            if found and found[0].start == 0:
+                out.append(LabelledDate(label, ranks[label], found[0].date, found[0].raw))
+                continue
+            if not rest.strip() and line[m.end() : rest_start].strip() and i + 1 < len(lines):
+                following = find_dates(lines[i + 1][:40], compact=True)
+                if following and following[0].start == 0:
+                    out.append(LabelledDate(label, ranks[label], following[0].date, following[0].raw))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# A page's last update
+
+
+@dataclass(frozen=True)
+class DateEvidence:
+    date: date
+    source: str  # text | meta | http | dc.date
+    label: str  # the text label, meta name or header the date came from
+    raw: str
+
+
+def last_update_evidence(page: PageFacts, *, use_dc_date: bool = True) -> DateEvidence | None:
+    """The best evidence of when `page` was last updated, following the §4 evidence order."""
+    labelled = labelled_dates(page.text)
+    if labelled:
+        best_rank = min(item.rank for item in labelled)
+        best = max((item for item in labelled if item.rank == best_rank), key=lambda item: item.date)
+        return DateEvidence(best.date, SOURCE_TEXT, best.label, best.raw)
+    _, _, meta_names = _label_data()
+    for name in meta_names:
+        for value in page.meta.get(name, []):
+            parsed = parse_meta_date(value)
+            if parsed:
+                return DateEvidence(parsed, SOURCE_META, name, value[:100])
+    parsed = parse_http_date(page.last_modified)
+    if parsed:
+        return DateEvidence(parsed, SOURCE_HTTP, "Last-Modified", (page.last_modified or "")[:100])
+    if use_dc_date:
+        for value in page.meta.get("dc.date", []):
+            parsed = parse_date(value)
+            if parsed:
+                return DateEvidence(parsed, SOURCE_DC, "DC.Date", value[:100])
+    return None
+
+
+def page_last_update(page: PageFacts, *, use_dc_date: bool = True) -> tuple[date, str] | None:
+    """(date, source) of the page's last update, or None when the page carries no date at all."""
+    evidence = last_update_evidence(page, use_dc_date=use_dc_date)
+    return (evidence.date, evidence.source) if evidence else None

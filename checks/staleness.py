@@ -1,0 +1,402 @@
+"""Content validity over time: stale pages, outdated annual documents, expired notices, DC.Date.
+
+Rules: ../shared/domain/README.md §1 (indicator `disclosure`: "no obvious errors or stale
+information … a regular update routine (pages carry update dates that move)"), §4 (dates, evidence
+order, annual documents and their grace dates), §3 (DC.Date is often a template constant: weak
+evidence, and a site whose every page carries the same DC.Date gets a notice); 政府資訊公開法 §6
+(disclosure should be timely, 適時) and §7 I items 5–6 (施政計畫、業務統計、預算及決算書).
+
+Time is an input: every comparison is against `ctx.today`. Limits come from options:
+`stale_days` (default 365), `annual_documents` (path to a YAML replacing
+data/annual_documents.yaml), `notice_grace_days` (default 0).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+from typing import Any
+
+from checks.base import AuditContext, Check, CheckMeta, Finding
+from checks.dates import (
+    SOURCE_DC,
+    find_dates,
+    gregorian_to_roc,
+    last_update_evidence,
+)
+from checks.facts import PageFacts, SiteFacts
+from checks.textnorm import (
+    KeywordGroups,
+    contains_any,
+    dead_reason,
+    is_content_link,
+    load_yaml,
+    load_yaml_path,
+    norm,
+    page_specific_title,
+)
+
+STALE_RULE = "政府服務品質獎 資訊內容有效性；政府資訊公開法第6條（適時公開）"
+ANNUAL_RULE = "政府資訊公開法第7條第1項第5、6款；提升服務品質執行計畫應於1月底前上網"
+NOTICE_RULE = "政府服務品質獎 資訊內容有效性（公告期滿應下架或移至歷史區）"
+DC_RULE = "行政機關電子資料流通詮釋資料及分類檢索規範（FL043379）DC.Date"
+MAX_LISTED = 200
+MAX_DOC_TEXT = 80
+
+
+class AnnualRulesError(ValueError):
+    """An `annual_documents` file that cannot be used; the message names the file and the key."""
+
+
+def served_pages(facts: SiteFacts) -> list[PageFacts]:
+    return [p for p in facts.pages if p.status is None or p.status < 400]
+
+
+def dc_date_constant(facts: SiteFacts) -> tuple[str, int] | None:
+    """(value, pages) when two or more pages carry a DC.Date and all carry the same one."""
+    values = []
+    for page in served_pages(facts):
+        value = next((v.strip() for v in page.meta.get("dc.date", []) if v.strip()), None)
+        if value is not None:
+            values.append(value)
+    if len(values) >= 2 and len(set(values)) == 1:
+        return values[0], len(values)
+    return None
+
+
+def _stale_days(ctx: AuditContext) -> int:
+    value = ctx.option("stale_days", 365)
+    try:
+        days = int(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"stale_days 必須是正整數 / stale_days must be a positive integer, got {value!r}") from exc
+    if days <= 0:
+        raise ValueError(f"stale_days 必須是正整數 / stale_days must be a positive integer, got {value!r}")
+    return days
+
+
+class StalePages(Check):
+    """A page whose own last-update date is older than the limit."""
+
+    meta = CheckMeta(
+        id="staleness",
+        title_zh="網頁資料逾期未更新",
+        title_en="Page not updated",
+        indicator="disclosure",
+        rule=STALE_RULE,
+        rules=("stale-page",),
+    )
+
+    def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
+        limit = _stale_days(ctx)
+        constant = dc_date_constant(facts)
+        findings: list[Finding] = []
+        dates: list[dict[str, Any]] = []
+        undated: list[str] = []
+        for page in served_pages(facts):
+            evidence = last_update_evidence(page, use_dc_date=constant is None)
+            if evidence is None:
+                undated.append(page.url)
+                continue
+            dates.append({"page": page.url, "date": evidence.date.isoformat(), "source": evidence.source,
+                          "label": evidence.label})
+            age = (ctx.today - evidence.date).days
+            if age > limit:
+                weak = evidence.source == SOURCE_DC
+                findings.append(Finding(
+                    check="staleness", rule="stale-page", severity="notice" if weak else "warning",
+                    page=page.url, target=None,
+                    detail=f"網頁最後更新日期為 {evidence.date.isoformat()}（{evidence.label}），"
+                    f"已 {age} 天未更新，超過 {limit} 天的期限。",
+                    detail_en=f"Last updated {evidence.date.isoformat()} ({evidence.label}), {age} days ago; "
+                    f"the limit is {limit} days.",
+                    evidence={"date": evidence.date.isoformat(), "source": evidence.source,
+                              "label": evidence.label, "raw": evidence.raw, "age_days": age,
+                              "limit_days": limit},
+                ))
+        summary = ctx.summary.setdefault("staleness", {})
+        summary.update({
+            "limit_days": limit,
+            "pages_with_date": len(dates),
+            "pages_without_date": len(undated),
+            "undated_pages": undated[:MAX_LISTED],
+            "dates": dates[:MAX_LISTED * 5],
+            "dc_date_constant": constant[0] if constant else None,
+        })
+        return findings
+
+
+class DcDateConstant(Check):
+    """One notice when every page carries the same DC.Date: it is a template value, not a date."""
+
+    meta = CheckMeta(
+        id="staleness",
+        title_zh="DC.Date 為固定值",
+        title_en="DC.Date is a template constant",
+        indicator="disclosure",
+        rule=DC_RULE,
+        rules=("dc-date-constant",),
+    )
+
+    def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
+        constant = dc_date_constant(facts)
+        if constant is None:
+            return []
+        value, pages = constant
+        return [Finding(
+            check="staleness", rule="dc-date-constant", severity="notice",
+            page=facts.agency.url, target=None,
+            detail=f"全站 {pages} 個網頁的 DC.Date 都是「{value[:40]}」，是範本固定值，未用來判斷更新日期。",
+            detail_en=f"All {pages} pages carry the same DC.Date {value[:40]!r}: a template constant, "
+            "so it was not used as an update date.",
+            evidence={"value": value[:100], "pages": pages},
+        )]
+
+
+# ---------------------------------------------------------------------------------------------
+# Annual documents
+
+_YEAR_PATTERNS = (
+    re.compile(r"(?:中華)?民國\s*(\d{2,3})\s*年"),
+    re.compile(r"(?<!\d)(\d{2,3})\s*年"),
+    re.compile(r"(?<![\d.])((?:19|20|21)\d{2})(?!\d)"),
+)
+
+
+def document_year(text: str) -> int | None:
+    """The ROC year a document title is about (113年度…, 民國113年…, 2024…), the latest if several."""
+    s = unicodedata.normalize("NFKC", text or "")
+    years: list[int] = []
+    for i, pattern in enumerate(_YEAR_PATTERNS):
+        for m in pattern.finditer(s):
+            value = int(m.group(1))
+            if i == 2:
+                value = gregorian_to_roc(value)
+            if 60 <= value <= 200:
+                years.append(value)
+        if years:
+            break
+    return max(years) if years else None
+
+
+@dataclass(frozen=True)
+class Series:
+    id: str
+    name: str
+    keywords: tuple[str, ...]
+    exclude: tuple[str, ...]
+    expected: str  # current | previous
+    grace: tuple[int, int]  # (month, day)
+
+    def expected_year(self, today: date) -> int:
+        roc = gregorian_to_roc(today.year)
+        if self.expected == "previous":
+            roc -= 1
+        month, day = self.grace
+        if (today.month, today.day) < (month, day):
+            roc -= 1
+        return roc
+
+
+def parse_series(data: Any, source: str) -> list[Series]:
+    """Validate an annual-documents definition; errors name the file, the entry and the key."""
+    if not isinstance(data, dict) or not isinstance(data.get("series"), list):
+        raise AnnualRulesError(f"{source}: 需要頂層鍵 series（清單）/ expected a top-level `series` list")
+    out: list[Series] = []
+    for i, entry in enumerate(data["series"], start=1):
+        where = f"{source}: series[{i}]"
+        if not isinstance(entry, dict):
+            raise AnnualRulesError(f"{where}: 必須是對應表 / must be a mapping")
+        for key in ("id", "name", "keywords", "expected", "grace"):
+            if key not in entry:
+                raise AnnualRulesError(f"{where}: 缺少鍵 {key} / missing key `{key}`")
+        if entry["expected"] not in ("current", "previous"):
+            raise AnnualRulesError(f"{where}.expected: 必須是 current 或 previous / must be current or previous")
+        m = re.fullmatch(r"(\d{1,2})-(\d{1,2})", str(entry["grace"]).strip())
+        try:
+            grace = (int(m.group(1)), int(m.group(2))) if m else None
+            if grace:
+                date(2024, *grace)
+        except ValueError:
+            grace = None
+        if grace is None:
+            raise AnnualRulesError(f"{where}.grace: 需要 MM-DD 格式 / expected MM-DD, got {entry['grace']!r}")
+        keywords = entry["keywords"]
+        if not isinstance(keywords, list) or not all(isinstance(k, str) and k.strip() for k in keywords) or not keywords:
+            raise AnnualRulesError(f"{where}.keywords: 需要非空字串清單 / expected a non-empty list of strings")
+        out.append(Series(str(entry["id"]), str(entry["name"]), tuple(keywords),
+                          tuple(entry.get("exclude") or ()), entry["expected"], grace))
+    return out
+
+
+@lru_cache(maxsize=1)
+def default_series() -> tuple[Series, ...]:
+    return tuple(parse_series(load_yaml("annual_documents.yaml"), "checks/data/annual_documents.yaml"))
+
+
+def load_series(option: Any) -> list[Series]:
+    """The series in force: the option (a YAML path or an already-loaded mapping) or the defaults."""
+    if option is None:
+        return list(default_series())
+    if isinstance(option, dict):
+        return parse_series(option, "annual_documents")
+    try:
+        data = load_yaml_path(option)
+    except FileNotFoundError as exc:
+        raise AnnualRulesError(f"{option}: 檔案不存在 / file not found") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AnnualRulesError(f"{option}: 無法讀取 / cannot read: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - yaml raises many error types; report one message
+        raise AnnualRulesError(f"{option}: YAML 格式錯誤 / invalid YAML: {exc}") from exc
+    return parse_series(data, str(option))
+
+
+def annual_documents(facts: SiteFacts, series: list[Series]) -> dict[str, list[dict[str, Any]]]:
+    """Documents of each series seen on the site: {series id: [{year, url, page, text}]}."""
+    found: dict[str, list[dict[str, Any]]] = {s.id: [] for s in series}
+    include = KeywordGroups({s.id: s.keywords for s in series})
+    exclude = KeywordGroups({s.id: s.exclude for s in series})
+
+    def consider(text: str, url: str, page: str) -> None:
+        if not text or len(norm(text)) > MAX_DOC_TEXT:
+            return
+        hits = include.match(text)
+        if not hits:
+            return
+        excluded = set(exclude.match(text))
+        for s in series:
+            if s.id in hits and s.id not in excluded:
+                year = document_year(text)
+                if year is not None:
+                    entry = {"year": year, "url": url, "page": page, "text": text[:100]}
+                    if entry not in found[s.id]:
+                        found[s.id].append(entry)
+
+    for page in served_pages(facts):
+        consider(page_specific_title(facts, page.title), page.url, page.url)
+        for level, heading in page.headings:
+            if level == 1:
+                consider(heading, page.url, page.url)
+    for link in facts.links:
+        if is_content_link(link) and include.match(link.text) and dead_reason(facts, link) is None:
+            consider(link.text, link.target, link.source)
+    return found
+
+
+class OutdatedAnnualDocuments(Check):
+    """A series of yearly documents whose latest year is behind the year it should have reached."""
+
+    meta = CheckMeta(
+        id="staleness",
+        title_zh="年度文件未更新",
+        title_en="Annual document out of date",
+        indicator="disclosure",
+        rule=ANNUAL_RULE,
+        rules=("outdated-annual-document",),
+    )
+
+    def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
+        series = load_series(ctx.option("annual_documents", None))
+        found = annual_documents(facts, series)
+        findings: list[Finding] = []
+        summary: list[dict[str, Any]] = []
+        for s in series:
+            docs = found[s.id]
+            expected = s.expected_year(ctx.today)
+            latest = max((d["year"] for d in docs), default=None)
+            summary.append({"series": s.id, "name": s.name, "expected_year": expected,
+                            "latest_year_found": latest, "documents": len(docs)})
+            if latest is None or latest >= expected:
+                continue
+            newest = next(d for d in docs if d["year"] == latest)
+            findings.append(Finding(
+                check="staleness", rule="outdated-annual-document", severity="warning",
+                page=newest["page"], target=newest["url"] if newest["url"] != newest["page"] else None,
+                detail=f"「{s.name}」最新只找到 {latest} 年度，依 {ctx.today.isoformat()} 應已有 {expected} 年度。",
+                detail_en=f"Latest '{s.name}' found is for ROC year {latest}; by {ctx.today.isoformat()} "
+                f"year {expected} is expected.",
+                evidence={"document": s.name, "series": s.id, "expected_year": expected,
+                          "latest_year_found": latest, "latest_text": newest["text"]},
+            ))
+        ctx.summary.setdefault("staleness", {})["annual_documents"] = summary
+        return findings
+
+
+# ---------------------------------------------------------------------------------------------
+# Expired notices
+
+
+_OPEN_START = re.compile(r"(至|迄|~|到)\s*$")
+
+
+@lru_cache(maxsize=1)
+def _notice_spec() -> tuple[re.Pattern[str], set[str], tuple[str, ...]]:
+    data = load_yaml("date_labels.yaml")
+    labels = data["notice_end_labels"]
+    period = set(labels["period"])
+    all_labels = sorted([*labels["period"], *labels["deadline"]], key=len, reverse=True)
+    pattern = re.compile("(" + "|".join(re.escape(label) for label in all_labels) + ")")
+    return pattern, period, tuple(data.get("archive_markers") or ())
+
+
+def notice_end_dates(text: str) -> list[tuple[str, date]]:
+    """(label, end date) for every stated end of a notice period in `text`."""
+    pattern, period, _ = _notice_spec()
+    lines = unicodedata.normalize("NFKC", text or "").split("\n")
+    out: list[tuple[str, date]] = []
+    for i, line in enumerate(lines):
+        for m in pattern.finditer(line):
+            label = m.group(1)
+            rest = line[m.end():m.end() + 80]
+            if not re.sub(r"[\s:：]", "", rest) and i + 1 < len(lines):
+                rest = lines[i + 1][:80]
+            found = find_dates(rest, compact=True)
+            if not found or found[0].start > 6:
+                continue
+            if label in period:
+                if len(found) >= 2:
+                    out.append((label, found[1].date))
+                elif _OPEN_START.search(rest[: found[0].start]):
+                    out.append((label, found[0].date))  # 即日起至 113-05-31: only the end is written
+            else:
+                out.append((label, found[0].date))
+    return out
+
+
+class ExpiredNotices(Check):
+    """A notice still listed on the site after the end date it states itself."""
+
+    meta = CheckMeta(
+        id="staleness",
+        title_zh="公告已逾期仍刊登",
+        title_en="Expired notice still listed",
+        indicator="disclosure",
+        rule=NOTICE_RULE,
+        rules=("expired-notice",),
+    )
+
+    def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
+        _, _, archive = _notice_spec()
+        grace = timedelta(days=int(ctx.option("notice_grace_days", 0) or 0))
+        findings: list[Finding] = []
+        for page in served_pages(facts):
+            where = [page.url, page.title, *(t for lvl, t in page.headings if lvl <= 2)]
+            if any(contains_any(text, archive) for text in where):
+                continue
+            ends = notice_end_dates(page.text)
+            expired = [(label, end) for label, end in ends if end + grace < ctx.today]
+            if not expired:
+                continue
+            label, end = max(expired, key=lambda item: item[1])
+            findings.append(Finding(
+                check="staleness", rule="expired-notice", severity="warning",
+                page=page.url, target=None,
+                detail=f"公告的{label}已於 {end.isoformat()} 結束，但仍刊登在網站上。",
+                detail_en=f"The notice's {label} ended on {end.isoformat()}, yet it is still listed.",
+                evidence={"end_date": end.isoformat(), "label": label, "expired": len(expired),
+                          "notices": len(ends)},
+            ))
+        return findings

@@ -1,0 +1,311 @@
+"""Taiwan's accessibility conventions and the certification badge, checked on stored page facts (no browser).
+
+Rules enforced (documented in docs/accessibility.md):
+- 身心障礙者權益保障法 §52-2: government websites pass accessibility testing (at least level A) and
+  carry the certification badge (無障礙標章). The badge links to
+  https://accessibility.moda.gov.tw/Applications/Detail?category=<14-digit id> (older host
+  www.handicap-free.nat.gov.tw); the id is a timestamp and the mark is valid for three years.
+- Conventions of 網站無障礙規範 sites *(convention, domain/README.md §5: notices, never hard failures)*:
+  導盲磚 `:::` anchors with accesskey U (top), C (content), Z (bottom) pointing at existing targets,
+  a `<noscript>` notice, and a 網站導覽 page explaining Alt+U / Alt+C / Alt+Z.
+A problem repeated on many pages of one template is reported once, on the first page (home first),
+with the number of pages affected.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+from urllib.parse import parse_qs, unquote, urldefrag, urlsplit
+
+from checks.base import AuditContext, Check, CheckMeta, Finding
+from checks.facts import PageFacts, SiteFacts
+
+REQUIRED_KEYS = ("U", "C", "Z")
+BADGE_HOSTS = ("accessibility.moda.gov.tw", "www.handicap-free.nat.gov.tw", "handicap-free.nat.gov.tw")
+BADGE_VALID_YEARS = 3
+_BADGE_ALT = re.compile(r"無障礙.*(檢測|標章|等級)|(檢測|等級).*無障礙|accessib", re.IGNORECASE)
+_BADGE_SRC = re.compile(r"accessib|handicap|freego|無障礙|(^|/)(a|aa|aaa|a\+|aplus)\.(jpe?g|png|gif|svg)$",
+                        re.IGNORECASE)
+_LEVEL = re.compile(r"(AAA|AA|A\+|A)\s*(?:級|檢測|優先|等級|無障礙)", re.IGNORECASE)
+_CERT_ID = re.compile(r"^\d{14}$")
+_SITEMAP_WORDS = ("網站導覽", "網站地圖", "sitemap")
+_ALT_KEY = re.compile(r"alt\s*[+＋]\s*(?:shift\s*[+＋]\s*)?([A-Za-z])", re.IGNORECASE)
+MAX_PAGES_LISTED = 20
+# A+ was the old standard's level for priority 1 + 2 (無障礙網頁開發規範 1.0), i.e. today's AA.
+_LEVEL_EQUIV = {"A": "A", "A+": "AA", "AA": "AA", "AAA": "AAA"}
+_LEVELS_UP_TO = {"A": ("A",), "AA": ("A", "AA"), "AAA": ("A", "AA", "AAA")}
+
+
+def _html_pages(facts: SiteFacts) -> list[PageFacts]:
+    """In-scope HTML pages that answered, home page first (so shared problems land on the home page)."""
+    pages = [p for p in facts.pages
+             if (p.status is None or 200 <= p.status < 300) and "html" in (p.content_type or "text/html").lower()]
+    home = facts.page(facts.agency.url) if facts.agency.url else None
+    if home is not None and home in pages:
+        pages.remove(home)
+        pages.insert(0, home)
+    return pages
+
+
+def accesskeys_of(page: PageFacts) -> dict[str, dict[str, str]]:
+    """Accesskey anchors by upper-case key (whitespace around the attribute value ignored)."""
+    out: dict[str, dict[str, str]] = {}
+    for ak in page.accesskeys:
+        key = (ak.get("key") or "").strip().upper()
+        if key and key not in out:
+            out[key] = ak
+    return out
+
+
+def missing_target(page: PageFacts, href: str) -> str | None:
+    """The fragment an in-page href points at when no element has that id or name, else None.
+
+    Browsers strip spaces around href values but keep them in id values, so `href="#aC "` finds only
+    `id="aC"`, never `id="aC "` (the Keelung template bug). Empty and `top` fragments are the top.
+    """
+    href = href.strip()
+    if not href or href.lower().startswith("javascript:"):
+        return None
+    if not href.startswith("#"):
+        base, fragment = urldefrag(href)
+        own = urldefrag(page.final_url or page.url)[0]
+        if not fragment or (base and base != own and not base.endswith(urlsplit(own).path)):
+            return None
+    else:
+        fragment = href[1:]
+    fragment = unquote(fragment)
+    if fragment == "" or fragment.lower() == "top":
+        return None
+    return None if fragment in set(page.anchors) else fragment
+
+
+def _grouped(items: list[tuple[Any, PageFacts]]) -> list[tuple[Any, list[PageFacts]]]:
+    groups: dict[Any, list[PageFacts]] = {}
+    for key, page in items:
+        groups.setdefault(key, []).append(page)
+    return list(groups.items())
+
+
+def _pages_evidence(pages: list[PageFacts]) -> dict[str, Any]:
+    return {"pages_affected": len(pages), "pages": [p.url for p in pages[:MAX_PAGES_LISTED]]}
+
+
+def _also(pages: list[PageFacts]) -> tuple[str, str]:
+    if len(pages) <= 1:
+        return "", ""
+    return (f"（同樣情形共 {len(pages)} 頁，僅報告一次）", f" (same on {len(pages)} pages, reported once)")
+
+
+def find_badges(facts: SiteFacts) -> dict[str, Any]:
+    """What the site shows of its accessibility badge: images, certificate links, meta, claimed level."""
+    images: list[dict[str, Any]] = []
+    links: list[dict[str, Any]] = []
+    metas: list[str] = []
+    pages = _html_pages(facts)
+    page_urls = {p.url for p in pages}
+    for page in pages:
+        for img in page.images:
+            alt, src = (img.get("alt") or "").strip(), (img.get("src") or "").strip()
+            if (alt and _BADGE_ALT.search(alt)) or _BADGE_SRC.search(src.split("?")[0]):
+                images.append({"page": page.url, "src": src[:300], "alt": alt[:200]})
+        metas.extend(v[:300] for v in page.meta.get("accessible_website", []) if v)
+    for link in facts.links:
+        if link.source in page_urls and urlsplit(link.target).hostname in BADGE_HOSTS:
+            links.append({"page": link.source, "href": link.target[:300], "text": link.text[:200]})
+    claims = [c for c in ([i["alt"] for i in images] + [lk["text"] for lk in links] + metas) if c]
+    level = None
+    for text in claims:
+        m = _LEVEL.search(text.replace("＋", "+"))
+        if m:
+            level = m.group(1).upper()
+            break
+    cert_ids = []
+    for lk in links:
+        category = parse_qs(urlsplit(lk["href"]).query).get("category", [""])[0].strip()
+        if _CERT_ID.match(category) and category not in cert_ids:
+            cert_ids.append(category)
+    return {
+        "present": bool(images or links or metas),
+        "claimed_level": level,
+        "level_equivalent": _LEVEL_EQUIV.get(level) if level else None,
+        "certificate_ids": cert_ids,
+        "images": images[:5], "links": links[:5], "meta": metas[:2],
+    }
+
+
+def certificate_date(cert_id: str) -> date | None:
+    """The date encoded in a 14-digit certificate id (YYYYMMDDhhmmss), None when it is not a date."""
+    try:
+        return date(int(cert_id[:4]), int(cert_id[4:6]), int(cert_id[6:8]))
+    except ValueError:
+        return None
+
+
+class TaiwanAccessibility(Check):
+    meta = CheckMeta(
+        id="accessibility",
+        title_zh="無障礙標章與導盲磚等國內慣例",
+        title_en="Accessibility badge and Taiwan's page conventions",
+        indicator="retrieval",
+        rule="身心障礙者權益保障法 §52-2（無障礙檢測與標章）；網站無障礙規範 110.07 慣例：導盲磚、noscript、網站導覽快速鍵說明",
+        rules=("tw-accesskey-missing", "tw-accesskey-target-missing", "tw-noscript-missing",
+               "tw-sitemap-accesskey-help-missing", "tw-badge-missing", "tw-badge-link-invalid",
+               "tw-badge-expired", "tw-badge-level-not-met"),
+    )
+
+    def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
+        pages = _html_pages(facts)
+        if not pages:
+            return []
+        findings = self._accesskeys(pages) + self._noscript(pages) + self._sitemap(facts, pages)
+        findings += self._badge(facts, ctx, pages[0].url)
+        return findings
+
+    def _accesskeys(self, pages: list[PageFacts]) -> list[Finding]:
+        out: list[Finding] = []
+        missing = [(tuple(k for k in REQUIRED_KEYS if k not in accesskeys_of(p)), p) for p in pages]
+        for keys, group in _grouped([(k, p) for k, p in missing if k]):
+            zh, en = _also(group)
+            out.append(Finding(
+                check="accessibility", rule="tw-accesskey-missing", severity="notice", page=group[0].url,
+                target=None,
+                detail=f"缺少導盲磚快速鍵 {'/'.join(keys)}（慣例：U 上方、C 中央內容、Z 下方，以 ::: 錨點標示）{zh}。",
+                detail_en=f"No access key {'/'.join(keys)} anchor (the ::: U/C/Z convention){en}.",
+                evidence={"missing": list(keys),
+                          "found": sorted(accesskeys_of(group[0])), **_pages_evidence(group)},
+            ))
+        broken: list[tuple[tuple[str, str, str], PageFacts]] = []
+        for page in pages:
+            for key, ak in accesskeys_of(page).items():
+                fragment = missing_target(page, ak.get("href") or "")
+                if fragment is not None:
+                    broken.append(((key, (ak.get("href") or "").strip(), fragment), page))
+        for (key, href, fragment), group in _grouped(broken):
+            zh, en = _also(group)
+            ids_like = [a for a in group[0].anchors if a.strip() == fragment and a != fragment][:3]
+            hint = f"；頁面上的 id 為 {ids_like[0]!r}（含空白，無法對應）" if ids_like else ""
+            out.append(Finding(
+                check="accessibility", rule="tw-accesskey-target-missing", severity="warning",
+                page=group[0].url, target=None,
+                detail=f"快速鍵 {key} 的連結 {href} 指向不存在的錨點 #{fragment}{hint}{zh}。",
+                detail_en=f"Access key {key} links to {href}, but no element has id or name {fragment!r}{en}.",
+                evidence={"key": key, "href": href, "fragment": fragment, "example": f"a[accesskey={key}]",
+                          "near_miss_ids": ids_like, **_pages_evidence(group)},
+            ))
+        return out
+
+    def _noscript(self, pages: list[PageFacts]) -> list[Finding]:
+        group = [p for p in pages if p.noscript is None]
+        if not group:
+            return []
+        zh, en = _also(group)
+        return [Finding(
+            check="accessibility", rule="tw-noscript-missing", severity="notice", page=group[0].url, target=None,
+            detail=f"頁面沒有 <noscript> 說明（慣例：告知瀏覽器不支援 JavaScript 時如何使用本網站）{zh}。",
+            detail_en=f"No <noscript> notice for users without JavaScript{en}.",
+            evidence=_pages_evidence(group),
+        )]
+
+    def _sitemap(self, facts: SiteFacts, pages: list[PageFacts]) -> list[Finding]:
+        texts: dict[str, list[str]] = {}
+        for link in facts.links:
+            if link.tag in ("a", "area"):
+                texts.setdefault(link.target_no_fragment, []).append(link.text)
+        candidates = [p for p in pages
+                      if any(w in " ".join([p.title] + [h for _, h in p.headings[:3]] + texts.get(p.url, [])).lower()
+                             for w in _SITEMAP_WORDS) or "sitemap" in urlsplit(p.url).path.lower()]
+        for page in candidates:
+            keys = {m.group(1).upper() for m in _ALT_KEY.finditer(page.text)}
+            if all(k in keys for k in REQUIRED_KEYS):
+                return []
+        if candidates:
+            page = candidates[0]
+            keys = sorted({m.group(1).upper() for m in _ALT_KEY.finditer(page.text)})
+            missing = [k for k in REQUIRED_KEYS if k not in keys]
+            detail = f"網站導覽頁未說明快速鍵 {'/'.join('Alt+' + k for k in missing)} 的用途。"
+            detail_en = f"The site map page does not explain {', '.join('Alt+' + k for k in missing)}."
+        else:
+            page = pages[0]
+            keys, missing = [], list(REQUIRED_KEYS)
+            detail = "找不到網站導覽頁，因此沒有快速鍵（Alt+U/C/Z）說明。"
+            detail_en = "No site map (網站導覽) page was found, so the access keys are not explained."
+        return [Finding(
+            check="accessibility", rule="tw-sitemap-accesskey-help-missing", severity="notice", page=page.url,
+            target=None, detail=detail, detail_en=detail_en,
+            evidence={"sitemap_found": bool(candidates), "explained": keys, "missing": missing},
+        )]
+
+    def _badge(self, facts: SiteFacts, ctx: AuditContext, home: str) -> list[Finding]:
+        badge = find_badges(facts)
+        summary = ctx.summary.setdefault("accessibility", {})
+        summary["badge"] = {k: badge[k] for k in ("present", "claimed_level", "level_equivalent", "certificate_ids")}
+        if not badge["present"]:
+            return [Finding(
+                check="accessibility", rule="tw-badge-missing", severity="warning", page=home, target=None,
+                detail="找不到無障礙標章（身心障礙者權益保障法第52條之2：政府網站應通過無障礙檢測並取得標章）。",
+                detail_en="No accessibility certification badge found (People with Disabilities Rights "
+                          "Protection Act art. 52-2).",
+                evidence={"searched_pages": len(_html_pages(facts))},
+            )]
+        out: list[Finding] = []
+        where = (badge["images"] or badge["links"] or [{"page": home}])[0]["page"]
+        if not badge["certificate_ids"]:
+            out.append(Finding(
+                check="accessibility", rule="tw-badge-link-invalid", severity="notice", page=where, target=None,
+                detail="無障礙標章未連結至標章證書頁（https://accessibility.moda.gov.tw/Applications/Detail?category=14位數字）。",
+                detail_en="The badge does not link to its certificate page "
+                          "(accessibility.moda.gov.tw/Applications/Detail?category=<14 digits>).",
+                evidence={"links": badge["links"], "images": badge["images"], "claimed_level": badge["claimed_level"]},
+            ))
+        for cert in badge["certificate_ids"]:
+            issued = certificate_date(cert)
+            if issued is None:
+                continue
+            try:
+                limit = issued.replace(year=issued.year + BADGE_VALID_YEARS)
+            except ValueError:  # 29 February
+                limit = issued.replace(year=issued.year + BADGE_VALID_YEARS, day=28)
+            if limit < ctx.today:
+                out.append(Finding(
+                    check="accessibility", rule="tw-badge-expired", severity="notice", page=where,
+                    target=next((lk["href"] for lk in badge["links"] if cert in lk["href"]), None),
+                    detail=f"無障礙標章證書編號 {cert} 的核發日期為 {issued.isoformat()}，已逾 {BADGE_VALID_YEARS} 年"
+                           f"（至 {limit.isoformat()}），請確認是否重新檢測。",
+                    detail_en=f"Badge certificate {cert} dates from {issued.isoformat()}, more than "
+                              f"{BADGE_VALID_YEARS} years before {ctx.today.isoformat()}.",
+                    evidence={"certificate_id": cert, "issued": issued.isoformat(), "valid_until": limit.isoformat(),
+                              "claimed_level": badge["claimed_level"]},
+                ))
+        out += self._level_not_met(facts, badge, where)
+        return out
+
+    def _level_not_met(self, facts: SiteFacts, badge: dict[str, Any], where: str) -> list[Finding]:
+        claimed = badge["level_equivalent"]
+        if not claimed or facts.a11y_status != "ok":
+            return []
+        from checks.accessibility import wcag_level  # the same tag -> level reading as the axe check
+
+        allowed = _LEVELS_UP_TO[claimed]
+        failing: dict[str, dict[str, Any]] = {}
+        for result in facts.a11y:
+            if result.status != "ok":
+                continue
+            for v in result.violations:
+                level = wcag_level(list(v.get("tags") or []))
+                if level in allowed:
+                    entry = failing.setdefault(v["id"], {"rule": v["id"], "level": level, "pages": 0})
+                    entry["pages"] += 1
+        if not failing:
+            return []
+        rules = sorted(failing.values(), key=lambda e: (e["level"], -e["pages"], e["rule"]))
+        names = "、".join(f"{e['rule']}（{e['level']}）" for e in rules[:8])
+        return [Finding(
+            check="accessibility", rule="tw-badge-level-not-met", severity="warning", page=where, target=None,
+            detail=f"網站標示通過 {badge['claimed_level']} 等級無障礙檢測，但自動檢測發現該等級以內的規則未通過：{names}。",
+            detail_en=f"The site claims level {badge['claimed_level']} but axe found failures of rules at that "
+                      f"level or below: {', '.join(e['rule'] for e in rules[:8])}.",
+            evidence={"claimed_level": badge["claimed_level"], "level_equivalent": claimed,
+                      "rules": rules[:50], "level_a_failures": sum(1 for e in rules if e["level"] == "A")},
+        )]

@@ -1,0 +1,56 @@
+"""Trend across runs of one agency: score history and what is new, fixed or unchanged.
+
+Why: the service-quality plans ask for a regular update routine; an evaluator wants to see whether a
+site gets better between audits. Findings are matched by their stable fingerprint
+(rule + page + target/selector, see checks.base.Finding.fingerprint), never by position or wording.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checks.scoring import fingerprint_of
+
+
+def _brief(f: dict[str, Any]) -> dict[str, Any]:
+    return {"fingerprint": fingerprint_of(f), "check": f.get("check"), "rule": f.get("rule"),
+            "severity": f.get("severity"), "page": f.get("page"), "target": f.get("target"),
+            "detail": f.get("detail")}
+
+
+def _dimension(site: dict[str, Any]) -> float | None:
+    scores = site.get("scores")
+    return scores.get("dimension") if isinstance(scores, dict) else None
+
+
+def _history_entry(site: dict[str, Any]) -> dict[str, Any]:
+    run = site.get("run") if isinstance(site.get("run"), dict) else {}
+    return {"run_id": run.get("id"), "finished_at": run.get("finished_at"), "today": run.get("today"),
+            "dimension": _dimension(site)}
+
+
+def annotate_trend(site: dict[str, Any], previous: list[dict[str, Any]]) -> None:
+    """Add `history` (oldest first, this run last) and `changes` against the latest earlier run.
+
+    `previous` holds earlier results.json site entries of the same agency, oldest first, each with
+    `run` = {"id", "finished_at", "today"}. A failed earlier run has no findings to compare, so the
+    comparison uses the latest earlier run that was not `failed`.
+    """
+    earlier = [p for p in previous if isinstance(p, dict)]
+    history = [_history_entry(p) for p in earlier]
+    history.append(_history_entry(site))
+    site["history"] = history
+
+    base = next((p for p in reversed(earlier) if p.get("status") != "failed"), None)
+    if base is None:
+        site["changes"] = None
+        return
+    current = {fingerprint_of(f): f for f in site.get("findings") or [] if isinstance(f, dict)}
+    before = {fingerprint_of(f): f for f in base.get("findings") or [] if isinstance(f, dict)}
+    base_run = base.get("run") if isinstance(base.get("run"), dict) else {}
+    site["changes"] = {
+        "since_run": base_run.get("id"),
+        "new": [_brief(f) for fp, f in current.items() if fp not in before],
+        "fixed": [_brief(f) for fp, f in before.items() if fp not in current],
+        "unchanged": sum(1 for fp in current if fp in before),
+    }

@@ -1,0 +1,663 @@
+"""Accessibility gatherer: axe-core in headless Chromium through Selenium, on a sample an auditor defends.
+
+Rule served: 身心障礙者權益保障法 §52-2 (government sites must pass accessibility testing, at least
+level A, 網站無障礙規範 110.07 = WCAG 2.1). This module only *records* what axe-core reports (all four
+buckets: violations, incomplete, passes, inapplicable); `checks/accessibility.py` judges.
+
+Engine notes (see docs/accessibility.md):
+- one Selenium session per worker, reused across pages; a crashed or hung browser is restarted and the
+  page retried once, then recorded as failed;
+- the driver and browser paths are explicit, so Selenium Manager never runs (it would download);
+- axe-core 4.10.2 is vendored (crawler/vendor/axe-core) and injected through axe-selenium-python's
+  `Axe(driver, script_url=...)`; options are passed as JSON text (the package formats dicts as
+  Python reprs, which are not JavaScript);
+- frames: axe is injected into every *same-origin* frame (recursively) and axe's own frame support
+  (`iframes: true`) merges their results; cross-origin frames (maps, videos of third parties) are not
+  injected: axe lists them under `incomplete` (rule `frame-tested`) for manual review.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import queue
+import random
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from checks.facts import A11yPageResult, PageFacts, SiteFacts
+
+AXE_CORE_VERSION = "4.10.2"
+AXE_SCRIPT = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+CHROMIUM_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+MAX_NODES_PER_RULE = 50  # nodes kept per rule and bucket (the count of all nodes is kept too)
+MAX_HTML_CHARS = 300  # untrusted markup snippets are bounded
+MAX_FRAMES = 50
+MAX_FRAME_DEPTH = 5
+
+SampleEntry = tuple[str, str, str]  # (url, reason, template_id)
+
+
+def _default_chromium() -> str:
+    return os.environ.get("DISCLOSURE_AUDIT_CHROMIUM") or "/usr/bin/chromium"
+
+
+def _default_chromedriver() -> str:
+    return os.environ.get("DISCLOSURE_AUDIT_CHROMEDRIVER") or "/usr/bin/chromedriver"
+
+
+class A11yOptions(BaseModel):
+    """How the accessibility pass runs; validated at the edge so a bad value gives one clear message."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    chromium: str = Field(default_factory=_default_chromium)
+    chromedriver: str = Field(default_factory=_default_chromedriver)
+    webdriver_url: str | None = None  # remote WebDriver endpoint (Selenium Grid, chromedriver --port)
+    remote_chromium: str | None = None  # browser path on the remote node, when it needs one
+    page_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    script_timeout_s: float = Field(default=60.0, gt=0, le=600)
+    sample_size: int | Literal["all"] = 20
+    seed: int = 0
+    workers: int = Field(default=1, ge=1, le=32)
+    max_templates: int = Field(default=50, ge=0)
+    # axe options: restrict to rule ids (runOnly) and keep nodes of passes/inapplicable or not
+    rules: list[str] | None = None
+    full_passes: bool = False  # False: axe `resultTypes` keeps one node per passing rule (faster)
+    window_size: tuple[int, int] = (1280, 1024)
+    extra_args: list[str] = Field(default_factory=list)  # more Chromium flags (tests: --host-resolver-rules)
+
+    @field_validator("sample_size", mode="before")
+    @classmethod
+    def _sample_size(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip().lower()
+            if text == "all":
+                return "all"
+            if text.isdigit():
+                value = int(text)
+            else:
+                raise ValueError(f"a11y sample size must be a positive number or 'all', not {value!r}")
+        if isinstance(value, int) and value < 1:
+            raise ValueError(f"a11y sample size must be at least 1 (or 'all'), not {value}")
+        return value
+
+    @field_validator("webdriver_url")
+    @classmethod
+    def _webdriver_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"--webdriver-url must be an http(s) URL such as http://host:4444, not {value!r}")
+        return value.strip()
+
+    def axe_options_json(self) -> str:
+        """axe.run options as JSON text: axe-selenium-python would write a Python dict repr otherwise."""
+        opts: dict[str, Any] = {"iframes": True, "frameWaitTime": int(self.script_timeout_s * 1000)}
+        if not self.full_passes:
+            opts["resultTypes"] = ["violations", "incomplete"]
+        if self.rules:
+            opts["runOnly"] = {"type": "rule", "values": list(self.rules)}
+        return json.dumps(opts)
+
+
+@dataclass
+class A11yRun:
+    """Outcome of one accessibility pass over a list of pages."""
+
+    status: str = "ok"  # ok | not_run | failed
+    detail: str | None = None
+    axe_version: str | None = None
+    results: list[A11yPageResult] = field(default_factory=list)
+    duration_s: float = 0.0
+    browser_starts: int = 0
+
+    @property
+    def pages_tested(self) -> int:
+        return sum(1 for r in self.results if r.status == "ok")
+
+
+class A11yUnavailable(Exception):
+    """The browser cannot be started at all (missing binary, unreachable endpoint): the pass is not run."""
+
+
+# ---------------------------------------------------------------------------------------------------
+# sampling
+
+
+_DISCLOSURE_WORDS = ("主動公開", "政府資訊公開", "資訊公開")
+_SITEMAP_WORDS = ("網站導覽", "網站地圖", "sitemap", "site map")
+_CONTACT_WORDS = ("聯絡", "contact", "mailbox", "信箱")
+_SEARCH_URL = re.compile(r"search|query|搜尋|查詢", re.IGNORECASE)
+_DIGITS = re.compile(r"\d+")
+_SEARCH_PROBE = "政府資訊公開"
+
+
+def _norm(text: str) -> str:
+    return (text or "").replace("臺", "台").lower()
+
+
+def _is_html_page(page: PageFacts) -> bool:
+    ctype = (page.content_type or "text/html").lower()
+    ok_status = page.status is None or 200 <= page.status < 300
+    return ok_status and ("html" in ctype or "xml" in ctype)
+
+
+def url_pattern(url: str) -> str:
+    """Path with digit runs replaced and query keys kept (values dropped): /news/12.html?id=3 -> /news/#.html?id."""
+    parts = urlsplit(url)
+    path = _DIGITS.sub("#", parts.path or "/")
+    keys = sorted({k for k, _ in parse_qsl(parts.query, keep_blank_values=True)})
+    return path + ("?" + "&".join(keys) if keys else "")
+
+
+def template_signature(page: PageFacts) -> str:
+    """A DOM-structure signature computed from stored facts (PageFacts holds no DOM).
+
+    A gatherer may store its own `extra["dom_signature"]` (e.g. landmark/heading tag paths); otherwise
+    the signature is: URL pattern + heading-level sequence (consecutive repeats collapsed, first 12) +
+    number of forms (capped at 3). Pages built from one CMS template share all three.
+    """
+    own = page.extra.get("dom_signature") if page.extra else None
+    if own:
+        return f"dom:{own}"
+    levels: list[int] = []
+    for level, _text in page.headings:
+        if not levels or levels[-1] != level:
+            levels.append(level)
+    heads = "".join(str(x) for x in levels[:12])
+    return f"{url_pattern(page.final_url or page.url)}|h{heads}|f{min(len(page.forms), 3)}"
+
+
+def template_id(signature: str) -> str:
+    return "tpl-" + hashlib.sha1(signature.encode("utf-8")).hexdigest()[:8]
+
+
+def _texts_pointing_at(facts: SiteFacts) -> dict[str, list[str]]:
+    """Link texts by target URL (fragment dropped): how the site itself names each page."""
+    out: dict[str, list[str]] = {}
+    for link in facts.links:
+        if link.tag in ("a", "area") and link.text:
+            out.setdefault(link.target_no_fragment, []).append(link.text)
+    return out
+
+
+def _matches(page: PageFacts, texts: dict[str, list[str]], words: Iterable[str]) -> bool:
+    names = [page.title] + [h for _, h in page.headings[:3]] + texts.get(page.url, [])
+    if page.final_url:
+        names += texts.get(page.final_url, [])
+    hay = _norm(" ".join(names))
+    return any(_norm(w) in hay for w in words)
+
+
+def _is_search_form(form: dict[str, Any]) -> bool:
+    hay = _norm(" ".join([form.get("role", ""), form.get("id", ""), form.get("text", ""), form.get("action", "")]))
+    if "search" in hay or "搜尋" in hay or "查詢" in hay:
+        return True
+    return any(
+        i.get("type") == "search" or re.search(r"^(q|query|keyword|kw|search)", i.get("name", ""), re.I)
+        for i in form.get("inputs", [])
+    )
+
+
+def _search_probe_url(form: dict[str, Any]) -> str | None:
+    """The results page a GET search form leads to, with a neutral query (what an auditor would type)."""
+    if form.get("method", "get") != "get" or not form.get("action", "").startswith(("http://", "https://")):
+        return None
+    params: list[tuple[str, str]] = []
+    text_done = False
+    for i in form.get("inputs", []):
+        name, kind = i.get("name"), i.get("type", "")
+        if not name or i.get("tag") == "button" or kind in ("submit", "button", "image", "reset", "file"):
+            continue
+        if kind == "hidden":
+            params.append((name, i.get("value", "")))
+        elif not text_done and kind in ("", "text", "search"):
+            params.append((name, _SEARCH_PROBE))
+            text_done = True
+    if not text_done:
+        return None
+    parts = urlsplit(form["action"])
+    query = urlencode(parse_qsl(parts.query, keep_blank_values=True) + params)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
+def select_sample(facts: SiteFacts, options: A11yOptions) -> list[SampleEntry]:
+    """Pages to test, in order, each with why it was chosen and its template id.
+
+    Always: home, 主動公開資訊 page(s), site map, search results, a page with a form, contact page;
+    then one page per template (largest templates first, at most `max_templates`); then a random
+    sample seeded with `options.seed` until `sample_size` pages are chosen. "all" = every page.
+    """
+    pages = [p for p in facts.pages if _is_html_page(p)]
+    if not pages:
+        return [(facts.agency.url, "home", "tpl-unknown")] if facts.agency.url else []
+    by_url = {p.url: p for p in pages}
+    sig = {p.url: template_signature(p) for p in pages}
+    tpl = {u: template_id(s) for u, s in sig.items()}
+    texts = _texts_pointing_at(facts)
+    chosen: dict[str, tuple[str, str]] = {}
+
+    def add(url: str, reason: str, template: str | None = None) -> None:
+        if url not in chosen:
+            chosen[url] = (reason, template or tpl.get(url, "tpl-unknown"))
+
+    home = facts.page(facts.agency.url) if facts.agency.url else None
+    home = home if home is not None and home.url in by_url else min(pages, key=lambda p: p.depth)
+    add(home.url, "home")
+    for p in [p for p in pages if _matches(p, texts, _DISCLOSURE_WORDS)][:3]:
+        add(p.url, "disclosure")
+    for p in pages:
+        if _matches(p, texts, _SITEMAP_WORDS) or "sitemap" in urlsplit(p.url).path.lower():
+            add(p.url, "sitemap")
+            break
+    search_forms = [f for p in pages for f in p.forms if _is_search_form(f)]
+    search_page = None
+    for form in search_forms:
+        target = facts.page(form.get("action", ""))
+        if target is not None and target.url in by_url:
+            search_page = target.url
+            break
+    if search_page is None:
+        search_page = next((p.url for p in pages if _SEARCH_URL.search(urlsplit(p.url).path + "?" + urlsplit(p.url).query)), None)
+    if search_page is None:
+        probe = next((u for u in map(_search_probe_url, search_forms) if u), None)
+        if probe:
+            add(probe, "search", template_id("search-results"))
+    else:
+        add(search_page, "search")
+    form_page = next((p for p in pages if any(not _is_search_form(f) for f in p.forms)), None)
+    form_page = form_page or next((p for p in pages if p.forms), None)
+    if form_page is not None:
+        add(form_page.url, "form")
+    contact = next((p for p in pages if _matches(p, texts, _CONTACT_WORDS)), None)
+    contact = contact or next((p for p in pages if re.search(r"contact|mailbox", p.url, re.I)), None)
+    if contact is not None:
+        add(contact.url, "contact")
+
+    if options.sample_size == "all":
+        for p in pages:
+            add(p.url, "all")
+        return [(u, r, t) for u, (r, t) in chosen.items()]
+
+    members: dict[str, list[str]] = {}
+    for p in pages:
+        members.setdefault(tpl[p.url], []).append(p.url)
+    covered = {t for _, t in chosen.values()}
+    ranked = sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[1][0]))
+    for tid, urls in ranked[: options.max_templates]:
+        if tid not in covered:
+            add(urls[0], "template")
+            covered.add(tid)
+
+    rest = sorted(p.url for p in pages if p.url not in chosen)
+    random.Random(options.seed).shuffle(rest)
+    for url in rest:
+        if len(chosen) >= options.sample_size:
+            break
+        add(url, "random")
+    return [(u, r, t) for u, (r, t) in chosen.items()]
+
+
+# ---------------------------------------------------------------------------------------------------
+# engine
+
+
+def _check_local_paths(options: A11yOptions) -> None:
+    for label, path in (("Chromium", options.chromium), ("chromedriver", options.chromedriver)):
+        if not path or not Path(path).is_file() or not os.access(path, os.X_OK):
+            raise A11yUnavailable(
+                f"{label} not found at {path!r} (install the Debian package "
+                f"{'chromium' if label == 'Chromium' else 'chromium-driver'}, or set "
+                f"DISCLOSURE_AUDIT_{label.upper()} / the matching option)"
+            )
+    if not AXE_SCRIPT.is_file():
+        raise A11yUnavailable(f"axe-core script missing at {AXE_SCRIPT}")
+
+
+class _AxeRunner:
+    """axe-selenium-python's Axe with the script read once and a run that reports JS errors."""
+
+    _script_cache: dict[str, str] = {}
+
+    def __init__(self, driver: Any) -> None:
+        from axe_selenium_python import Axe
+
+        class _Axe(Axe):  # type: ignore[misc, valid-type]
+            def inject(self_inner) -> None:  # noqa: N805 - keeps the package's API
+                script = _AxeRunner._script_cache.get(self_inner.script_url)
+                if script is None:
+                    script = Path(self_inner.script_url).read_text(encoding="utf-8")
+                    _AxeRunner._script_cache[self_inner.script_url] = script
+                self_inner.selenium.execute_script(script)
+
+        self.axe = _Axe(driver, script_url=str(AXE_SCRIPT))
+        self.driver = driver
+
+    def inject_all(self) -> int:
+        """Inject axe into the top document and every same-origin frame; returns frames injected."""
+        from selenium.webdriver.common.by import By
+
+        self.axe.inject()
+        count = 0
+
+        def walk(depth: int) -> None:
+            nonlocal count
+            if depth > MAX_FRAME_DEPTH:
+                return
+            for el in self.driver.find_elements(By.CSS_SELECTOR, "iframe, frame"):
+                if count >= MAX_FRAMES:
+                    return
+                same = self.driver.execute_script(
+                    "try { return !!(arguments[0].contentDocument) } catch (e) { return false }", el
+                )
+                if not same:
+                    continue
+                try:
+                    self.driver.switch_to.frame(el)
+                except Exception:  # noqa: BLE001 - a frame may vanish between listing and switching
+                    continue
+                try:
+                    self.axe.inject()
+                    count += 1
+                    walk(depth + 1)
+                finally:
+                    self.driver.switch_to.parent_frame()
+
+        walk(1)
+        return count
+
+    def run(self, options_json: str) -> dict[str, Any]:
+        """axe.run with JSON options; a rejected promise comes back as {'error': ...} instead of hanging."""
+        script = (
+            "var callback = arguments[arguments.length - 1];"
+            f"axe.run({options_json}).then(function (r) {{ callback(r); }})"
+            ".catch(function (e) { callback({error: String(e && e.message || e)}); });"
+        )
+        return self.driver.execute_async_script(script)
+
+
+def _bounded_nodes(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for node in nodes[:MAX_NODES_PER_RULE]:
+        out.append({
+            "target": node.get("target"),
+            "html": str(node.get("html") or "")[:MAX_HTML_CHARS],
+            "impact": node.get("impact"),
+            "failureSummary": str(node.get("failureSummary") or "")[:500] or None,
+        })
+    return out
+
+
+def _bucket(items: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    out = []
+    for item in items or []:
+        nodes = item.get("nodes") or []
+        out.append({
+            "id": str(item.get("id")),
+            "impact": item.get("impact"),
+            "tags": list(item.get("tags") or []),
+            "help": str(item.get("help") or "")[:300],
+            "description": str(item.get("description") or "")[:500],
+            "helpUrl": item.get("helpUrl"),
+            "nodes": _bounded_nodes(nodes),
+            "nodes_total": len(nodes),
+        })
+    return out
+
+
+def to_page_result(url: str, reason: str, template: str, raw: dict[str, Any]) -> A11yPageResult:
+    """Keep all four axe buckets, with node lists and markup snippets bounded."""
+    engine = raw.get("testEngine") or {}
+    return A11yPageResult(
+        url=url,
+        status="ok",
+        template=template,
+        reason=reason,
+        axe_version=engine.get("version"),
+        violations=_bucket(raw.get("violations")),
+        incomplete=_bucket(raw.get("incomplete")),
+        passes=_bucket(raw.get("passes")),
+        inapplicable=_bucket(raw.get("inapplicable")),
+    )
+
+
+class Browser:
+    """One WebDriver session (local Chromium or a remote endpoint), reused across pages."""
+
+    def __init__(self, options: A11yOptions) -> None:
+        self.options = options
+        self.driver: Any = None
+        self._profile: str | None = None
+        self.starts = 0
+        self.phase = "start"  # start | load | script: what the browser was doing when something failed
+
+    def start(self) -> None:
+        from selenium import webdriver
+
+        opts = webdriver.ChromeOptions()
+        for flag in CHROMIUM_FLAGS:
+            opts.add_argument(flag)
+        opts.add_argument(f"--window-size={self.options.window_size[0]},{self.options.window_size[1]}")
+        for flag in self.options.extra_args:
+            opts.add_argument(flag)
+        # the WebDriver HTTP call itself must not wait forever on a hung browser
+        client_timeout = self.options.page_timeout_s + self.options.script_timeout_s + 10
+        try:
+            if self.options.webdriver_url:
+                from selenium.webdriver.remote.client_config import ClientConfig
+
+                if self.options.remote_chromium:
+                    opts.binary_location = self.options.remote_chromium
+                config = ClientConfig(remote_server_addr=self.options.webdriver_url, timeout=client_timeout)
+                self.driver = webdriver.Remote(
+                    command_executor=self.options.webdriver_url, options=opts, client_config=config
+                )
+            else:
+                _check_local_paths(self.options)
+                from selenium.webdriver.chrome.service import Service
+
+                self._profile = tempfile.mkdtemp(prefix="disclosure-audit-chromium-")
+                opts.add_argument(f"--user-data-dir={self._profile}")
+                opts.binary_location = self.options.chromium
+                service = Service(executable_path=self.options.chromedriver, log_output=subprocess.DEVNULL)
+                self.driver = webdriver.Chrome(service=service, options=opts)
+                self.driver.command_executor._client_config.timeout = client_timeout
+        except A11yUnavailable:
+            self._cleanup_profile()
+            raise
+        except Exception as exc:  # noqa: BLE001 - WebDriverException, urllib3 errors, OSError, ValueError
+            self._cleanup_profile()
+            where = self.options.webdriver_url or self.options.chromium
+            raise A11yUnavailable(f"could not start the browser ({where}): {_short(exc)}") from exc
+        self.driver.set_page_load_timeout(self.options.page_timeout_s)
+        self.driver.set_script_timeout(self.options.script_timeout_s)
+        self.starts += 1
+
+    def quit(self) -> None:
+        driver, self.driver = self.driver, None
+        if driver is not None:
+            done = threading.Event()
+
+            def _quit() -> None:
+                try:
+                    driver.quit()
+                except Exception:  # noqa: BLE001 - a dead browser cannot be asked to quit politely
+                    pass
+                done.set()
+
+            threading.Thread(target=_quit, daemon=True).start()
+            if not done.wait(15):
+                service = getattr(driver, "service", None)
+                proc = getattr(service, "process", None)
+                if proc is not None:
+                    proc.kill()
+        self._cleanup_profile()
+
+    def _cleanup_profile(self) -> None:
+        if self._profile:
+            shutil.rmtree(self._profile, ignore_errors=True)
+            self._profile = None
+
+    def audit(self, url: str, reason: str, template: str) -> A11yPageResult:
+        """Load `url`, inject axe, run it. Raises on timeouts and browser failures (the caller retries)."""
+        self.phase = "start"
+        if self.driver is None:
+            self.start()
+        self.phase = "load"
+        self.driver.get(url)
+        self.phase = "script"
+        runner = _AxeRunner(self.driver)
+        runner.inject_all()
+        raw = runner.run(self.options.axe_options_json())
+        if not isinstance(raw, dict):
+            raise RuntimeError("axe returned no result")
+        if raw.get("error"):
+            raise RuntimeError(f"axe error: {str(raw['error'])[:300]}")
+        return to_page_result(url, reason, template, raw)
+
+
+def _short(exc: BaseException) -> str:
+    text = getattr(exc, "msg", None) or str(exc) or type(exc).__name__
+    return " ".join(str(text).split())[:300]
+
+
+def _describe_failure(exc: BaseException, browser: Browser) -> str:
+    """One sentence for the report: which phase failed and why (timeouts named with their limit)."""
+    from selenium.common.exceptions import TimeoutException
+
+    options = browser.options
+    hung = isinstance(exc, TimeoutError) or "timed out" in _short(exc).lower()
+    if isinstance(exc, TimeoutException) or hung:
+        if browser.phase == "load":
+            return f"page load timeout: the page did not load within {options.page_timeout_s:g} s"
+        if browser.phase == "script":
+            return f"script timeout: the page or axe did not answer within {options.script_timeout_s:g} s"
+        return "browser did not answer: " + _short(exc)
+    return f"{browser.phase}: {_short(exc)}"
+
+
+def _audit_with_retry(browser: Browser, entry: SampleEntry) -> A11yPageResult:
+    """Try a page; on any failure restart the browser and retry once, then record the page as failed."""
+    url, reason, template = entry
+    error = ""
+    for attempt in range(2):
+        try:
+            return browser.audit(url, reason, template)
+        except A11yUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - timeouts, crashed tabs, dead sessions, JS errors
+            error = _describe_failure(exc, browser)
+            browser.quit()  # a fresh browser for the retry (and for the next page)
+            if attempt == 0:
+                continue
+    return A11yPageResult(url=url, status="failed", error=error, template=template, reason=reason)
+
+
+def run_accessibility(
+    pages: list[SampleEntry],
+    options: A11yOptions,
+    progress: Callable[[A11yPageResult], None] | None = None,
+) -> A11yRun:
+    """Test `pages` with axe-core, one browser per worker. Never raises for a missing browser: the run
+    comes back as status "not_run" with the reason, so the rest of the audit still reports."""
+    started = time.monotonic()
+    run = A11yRun()
+    if not pages:
+        run.status, run.detail = "not_run", "no pages to test"
+        return run
+    if not options.webdriver_url:
+        try:
+            _check_local_paths(options)
+        except A11yUnavailable as exc:
+            run.status, run.detail = "not_run", str(exc)
+            return run
+
+    work: queue.Queue[tuple[int, SampleEntry]] = queue.Queue()
+    for i, entry in enumerate(pages):
+        work.put((i, entry))
+    results: dict[int, A11yPageResult] = {}
+    problems: list[str] = []
+    lock = threading.Lock()
+    browsers: list[Browser] = []
+
+    def worker() -> None:
+        browser = Browser(options)
+        with lock:
+            browsers.append(browser)
+        try:
+            while True:
+                try:
+                    i, entry = work.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    result = _audit_with_retry(browser, entry)
+                except A11yUnavailable as exc:
+                    with lock:
+                        problems.append(str(exc))
+                    work.put((i, entry))  # another worker may still manage; else left untested
+                    return
+                with lock:
+                    results[i] = result
+                if progress is not None:
+                    progress(result)
+        finally:
+            browser.quit()
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(min(options.workers, len(pages)))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    run.results = [results[i] for i in sorted(results)]
+    run.browser_starts = sum(b.starts for b in browsers)
+    run.axe_version = next((r.axe_version for r in run.results if r.axe_version), None)
+    run.duration_s = round(time.monotonic() - started, 3)
+    if not run.results and problems:
+        run.status, run.detail = "not_run", problems[0]
+    elif run.pages_tested == 0:
+        run.status = "failed"
+        run.detail = "no page could be tested: " + (run.results[0].error or "unknown error")
+    else:
+        failed = len(run.results) - run.pages_tested
+        untested = len(pages) - len(run.results)
+        run.status = "ok"
+        notes = []
+        if failed:
+            notes.append(f"{failed} page(s) failed")
+        if untested:
+            notes.append(f"{untested} page(s) not tested: {problems[0] if problems else 'browser unavailable'}")
+        run.detail = "; ".join(notes) or None
+    return run
+
+
+def apply_to_facts(facts: SiteFacts, run: A11yRun) -> None:
+    """Copy a run into the site's facts (what the store pipeline persists and the checks read)."""
+    facts.a11y_status = run.status
+    facts.a11y_detail = run.detail
+    facts.a11y = list(run.results)
+    facts.extra["axe_version"] = run.axe_version  # the key crawler/runner.py reads
