@@ -98,7 +98,7 @@ def _also(pages: list[PageFacts]) -> tuple[str, str]:
     return (f"（同樣情形共 {len(pages)} 頁，僅報告一次）", f" (same on {len(pages)} pages, reported once)")
 
 
-def find_badges(facts: SiteFacts) -> dict[str, Any]:
+def find_badges(facts: SiteFacts, extra_hosts: tuple[str, ...] = ()) -> dict[str, Any]:
     """What the site shows of its accessibility badge: images, certificate links, meta, claimed level."""
     images: list[dict[str, Any]] = []
     links: list[dict[str, Any]] = []
@@ -112,7 +112,7 @@ def find_badges(facts: SiteFacts) -> dict[str, Any]:
                 images.append({"page": page.url, "src": src[:300], "alt": alt[:200]})
         metas.extend(v[:300] for v in page.meta.get("accessible_website", []) if v)
     for link in facts.links:
-        if link.source in page_urls and urlsplit(link.target).hostname in BADGE_HOSTS:
+        if link.source in page_urls and urlsplit(link.target).hostname in (*BADGE_HOSTS, *extra_hosts):
             links.append({"page": link.source, "href": link.target[:300], "text": link.text[:200]})
     claims = [c for c in ([i["alt"] for i in images] + [lk["text"] for lk in links] + metas) if c]
     level = None
@@ -238,7 +238,7 @@ class TaiwanAccessibility(Check):
         )]
 
     def _badge(self, facts: SiteFacts, ctx: AuditContext, home: str) -> list[Finding]:
-        badge = find_badges(facts)
+        badge = find_badges(facts, tuple(ctx.option("badge_hosts", ())))
         summary = ctx.summary.setdefault("accessibility", {})
         summary["badge"] = {k: badge[k] for k in ("present", "claimed_level", "level_equivalent", "certificate_ids")}
         if not badge["present"]:

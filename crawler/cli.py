@@ -62,6 +62,12 @@ def add_crawl_options(p: argparse.ArgumentParser, *, out_required: bool = True) 
     p.add_argument("--rubric", default=None, help="scoring rubric YAML (default: the shipped one)")
     p.add_argument("--manual", default=None, help="YAML with manual criteria scores")
     p.add_argument("--ca-bundle", default=None, help="extra CA bundle (e.g. the government root GRCA)")
+    p.add_argument("--code-tables", action="append", default=[], metavar="FIELD=CSV",
+                   help="official code table for Category.Theme / Category.Cake / Category.Service (repeatable)")
+    p.add_argument("--annual-rules", default=None, metavar="YAML", help="annual-document series rules")
+    p.add_argument("--notice-grace-days", type=int, default=None, help="days an expired notice may stay listed")
+    p.add_argument("--no-disclosure-fallback", action="store_true",
+                   help="do not search the whole site for §7 items when no 主動公開資訊 area is found")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors (for cron)")
     p.add_argument("--workers", type=_positive, default=1,
                    help="crawl with N worker processes sharing a Redis frontier (needs --redis)")
@@ -73,17 +79,32 @@ def options_from_args(args: argparse.Namespace, url: str) -> Any:
 
     a11y: dict[str, Any] = {}
     if args.a11y_pages:
-        a11y["sample_size"] = args.a11y_pages if args.a11y_pages == "all" else int(args.a11y_pages)
+        a11y["sample_size"] = args.a11y_pages
     if args.webdriver_url:
         a11y["webdriver_url"] = args.webdriver_url
     kwargs: dict[str, Any] = {}
     if args.today:
         kwargs["today"] = args.today
+    check_options: dict[str, Any] = {"stale_days": args.stale_days}
+    if args.code_tables:
+        tables = {}
+        for item in args.code_tables:
+            field, sep, path = item.partition("=")
+            if not sep or not path:
+                raise UsageError(f"--code-tables 應為 FIELD=CSV / expected FIELD=CSV, got {item!r}")
+            tables[field.strip()] = path.strip()
+        check_options["code_tables"] = tables
+    if args.annual_rules:
+        check_options["annual_documents"] = args.annual_rules
+    if args.notice_grace_days is not None:
+        check_options["notice_grace_days"] = args.notice_grace_days
+    if args.no_disclosure_fallback:
+        check_options["disclosure_sitewide_fallback"] = False
     return AuditOptions(
         url=url, out_dir=args.out, max_pages=args.max_pages, max_depth=args.max_depth, hosts=args.hosts,
         db_url=args.db, accessibility=not args.no_accessibility, a11y=a11y, lang=args.lang,
         agency_name=args.name, agency_code=args.code, group=args.group, download_timeout=args.timeout,
-        per_host_concurrency=args.per_host, check_options={"stale_days": args.stale_days},
+        per_host_concurrency=args.per_host, check_options=check_options,
         rubric=args.rubric, manual=args.manual, tls_extra_ca=args.ca_bundle, quiet=args.quiet,
         workers=args.workers, redis_url=args.redis, **kwargs,
     )
@@ -123,7 +144,9 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from crawler.demo import demo_today, serve_demo
+    from urllib.parse import urlsplit
+
+    from crawler.demo import DEMO_AGENCY, demo_today, serve_demo
     from crawler.runner import audit_site
 
     args.out = args.out or Path("demo-out")
@@ -132,7 +155,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"示範網站 / demo site: {demo.url}")
         opts = options_from_args(args, demo.url)
         opts.today = args.today or demo_today()
-        opts.agency_name = args.name or "臺灣示範市政府環境保護局"
+        opts.agency_name = args.name or DEMO_AGENCY["name"]
+        opts.agency_code = args.code or DEMO_AGENCY["code"]
+        opts.group = args.group or DEMO_AGENCY["group"]
+        # the demo's accessibility badge links to its stand-in for accessibility.moda.gov.tw
+        opts.check_options["badge_hosts"] = [urlsplit(demo.external_url).hostname]
         results = audit_site(opts)
     if not args.quiet:
         print(summarise(results, args.out, args.lang))
@@ -144,8 +171,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     from reports.gate import evaluate_gate
 
     baseline = _load_json(args.baseline, "--baseline") if args.baseline else None
+    if not 0 <= args.max_indeterminate <= 1:
+        raise UsageError(f"--max-indeterminate 應介於 0 與 1 / expected a share from 0 to 1, got {args.max_indeterminate}")
     results = audit_site(options_from_args(args, args.url))
-    gate = evaluate_gate(results, args.fail_under, args.fail_on, baseline)
+    gate = evaluate_gate(results, args.fail_under, args.fail_on, baseline, args.max_indeterminate, args.lang)
     if not args.quiet:
         print(summarise(results, args.out, args.lang))
     print(gate.message)
@@ -153,11 +182,16 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from reports.render import render_all
+    from checks.scoring import load_manual, load_rubric, score_results
+    from reports.render import ReportError, load_results, render_all
 
-    results = _load_json(args.results, "RESULTS.json")
-    if not isinstance(results, dict) or "sites" not in results:
-        raise UsageError(f"{args.results} 不是 disclosure-audit 的 results.json / is not a results.json")
+    try:
+        results = load_results(args.results)
+        if args.rubric or args.manual:
+            rubric = load_rubric(args.rubric)
+            score_results(results, rubric, load_manual(args.manual, rubric) if args.manual else None)
+    except (ReportError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
     out = args.out or Path(args.results).parent
     out.mkdir(parents=True, exist_ok=True)
     for path in render_all(results, out, lang=args.lang):
@@ -222,11 +256,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-on", choices=("error", "warning"), default=None,
                    help="fail on any finding of this severity or worse")
     p.add_argument("--baseline", default=None, help="earlier results.json: only new findings fail the gate")
+    p.add_argument("--max-indeterminate", type=float, default=0.5,
+                   help="exit 3 when more than this share of findings could not be judged (default 0.5)")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("report", help="re-render the reports from a results.json")
     p.add_argument("results")
     p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--rubric", default=None, help="re-score with this rubric")
+    p.add_argument("--manual", default=None, help="re-score with these manual criteria")
     p.add_argument("--lang", choices=("zh-TW", "en"), default="zh-TW")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_report)

@@ -190,10 +190,8 @@ def gather_tls(facts: SiteFacts, opts: AuditOptions) -> None:
 
 
 def gather_search(facts: SiteFacts, opts: AuditOptions) -> None:
-    try:
-        from crawler.search_probe import probe_site_search
-    except ImportError:
-        return
+    from crawler.search_probe import probe_site_search
+
     try:
         facts.extra["search"] = probe_site_search(facts, timeout=min(opts.download_timeout, 15.0),
                                                   user_agent=_user_agent())
@@ -207,18 +205,15 @@ def gather_accessibility(store: Store, site_id: int, facts: SiteFacts, opts: Aud
     elif not facts.pages:
         facts.a11y_status, facts.a11y_detail = "not_run", "沒有可檢測的頁面 / no page to test"
     else:
-        try:
-            from crawler import a11y
-        except ImportError:
-            facts.a11y_status, facts.a11y_detail = "not_run", "accessibility engine not installed"
-        else:
-            options = a11y.A11yOptions(**opts.a11y)
-            sample = a11y.select_sample(facts, options)
-            run = a11y.run_accessibility(sample, options)
-            facts.a11y_status, facts.a11y_detail = run.status, run.detail
-            facts.a11y = list(run.results)
-            facts.extra["axe_version"] = run.axe_version
-            store.add_a11y(site_id, facts.a11y)
+        from crawler import a11y
+
+        options = a11y.A11yOptions(**opts.a11y)
+        sample = a11y.select_sample(facts, options)
+        run = a11y.run_accessibility(sample, options)
+        facts.a11y_status, facts.a11y_detail = run.status, run.detail
+        facts.a11y = list(run.results)
+        facts.extra["axe_version"] = run.axe_version
+        store.add_a11y(site_id, facts.a11y)
     store.update_site(site_id, a11y_status=facts.a11y_status, a11y_detail=facts.a11y_detail)
 
 
@@ -236,16 +231,30 @@ def audit_facts(facts: SiteFacts, opts: AuditOptions, *, status: str, detail: st
     entry = site_entry(facts, findings, ctx, status=status, detail=detail, duration_s=duration_s)
     if facts.extra.get("axe_version"):
         entry["accessibility"].setdefault("axe_version", facts.extra["axe_version"])
-    try:
-        from checks.scoring import load_manual, load_rubric, score_site
-    except ImportError:
-        pass
-    else:
-        rubric = load_rubric(opts.rubric)
-        manual = load_manual(opts.manual) if opts.manual else None
-        if status != "failed":
-            entry["scores"] = score_site(entry, rubric, manual)
+    from checks.scoring import load_manual, load_rubric, score_site
+
+    rubric = load_rubric(opts.rubric)
+    manual = load_manual(opts.manual, rubric) if opts.manual else None
+    entry["scores"] = score_site(entry, rubric, manual)
     return entry, findings
+
+
+def validate_configuration(opts: AuditOptions) -> None:
+    """Reject a bad rubric, manual file or check option before any request is sent (exit 2)."""
+    from checks.disclosure_options import validate_options
+    from checks.scoring import load_manual, load_rubric
+
+    try:
+        rubric = load_rubric(opts.rubric)
+        if opts.manual:
+            load_manual(opts.manual, rubric)
+        validate_options(opts.check_options)
+        if opts.accessibility:
+            from crawler.a11y import A11yOptions
+
+            A11yOptions(**opts.a11y)
+    except ValueError as exc:
+        raise AuditError(str(exc), 2) from None
 
 
 def finalize_site(store: Store, run_id: str, site_id: int, opts: AuditOptions,
@@ -261,12 +270,12 @@ def finalize_site(store: Store, run_id: str, site_id: int, opts: AuditOptions,
     store.replace_findings(site_id, findings)
     store.update_site(site_id, status=status, detail=detail, stats=entry["stats"],
                       finished_at=datetime.now(UTC).replace(tzinfo=None))
-    try:
-        from checks.trend import annotate_trend
-    except ImportError:
-        pass
-    else:
-        annotate_trend(entry, store.earlier_results(facts.agency.url, run_id))
+    from checks.trend import annotate_trend
+
+    run = store.run(run_id)
+    entry["run"] = {"id": run_id, "finished_at": _iso(datetime.now(UTC)), "today": run.today if run else None}
+    annotate_trend(entry, store.earlier_results(facts.agency.url, run_id))
+    entry.pop("run", None)
     return entry
 
 
@@ -283,10 +292,8 @@ def write_outputs(results: dict[str, Any], out_dir: Path, lang: str) -> list[Pat
     tmp.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
     os.replace(tmp, path)
     written = [path]
-    try:
-        from reports.render import render_all
-    except ImportError:
-        return written
+    from reports.render import render_all
+
     written.extend(render_all(results, out_dir, lang=lang))
     return written
 
@@ -294,6 +301,7 @@ def write_outputs(results: dict[str, Any], out_dir: Path, lang: str) -> list[Pat
 def audit_site(opts: AuditOptions) -> dict[str, Any]:
     """Crawl and audit one site; write results.json (and reports) into opts.out_dir."""
     opts.url = validate_url(opts.url)
+    validate_configuration(opts)
     out_dir = prepare_out_dir(Path(opts.out_dir))
     db_url = opts.db_url or default_db_url(out_dir)
     store = Store(db_url)
