@@ -1,0 +1,116 @@
+"""The newcomer's first command, end to end: serve the demo agency, audit it (accessibility included),
+and compare every finding, §7 item, date and page with the machine-readable answer key."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from crawler.demo import compare_findings, load_answer_key, serve_demo
+from crawler.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """Run the real CLI's demo path through its library function, with the demo server kept up."""
+    from urllib.parse import urlsplit
+
+    from crawler.demo import DEMO_AGENCY, demo_today
+    from crawler.runner import AuditOptions, audit_site
+
+    out = tmp_path_factory.mktemp("demo")
+    with serve_demo() as demo:
+        opts = AuditOptions(url=demo.url, out_dir=out, today=demo_today(), agency_name=DEMO_AGENCY["name"],
+                            agency_code=DEMO_AGENCY["code"], group=DEMO_AGENCY["group"])
+        opts.check_options["badge_hosts"] = [urlsplit(demo.external_url).hostname]
+        opts.a11y["sample_size"] = "all"  # as `disclosure-audit demo` does
+        started = time.monotonic()
+        results = audit_site(opts)
+        elapsed = time.monotonic() - started
+        key = load_answer_key(demo)
+        store = Store(f"sqlite:///{out / 'audit.sqlite'}")
+        facts = store.load_site_facts(1)
+        store.close()
+        yield {"results": results, "site": results["sites"][0], "demo": demo, "key": key, "out": out,
+               "facts": facts, "elapsed": elapsed}
+
+
+def test_findings_match_the_answer_key_exactly(demo_run):
+    site = demo_run["site"]
+    satisfied = {"badge_hosts"} | ({"accessibility"} if site["accessibility"]["status"] == "ok" else set())
+    comparison = compare_findings(site["findings"], demo_run["demo"], satisfied=satisfied)
+    assert comparison.ok, comparison.describe()
+
+
+def test_accessibility_ran_with_the_vendored_axe(demo_run):
+    a11y = demo_run["site"]["accessibility"]
+    assert a11y["status"] == "ok", a11y.get("detail")
+    assert a11y["axe_version"] == demo_run["key"]["accessibility"]["axe_version"]
+    found = {}
+    for f in demo_run["site"]["findings"]:
+        if f["check"] == "accessibility" and not f["rule"].startswith("tw-"):
+            found.setdefault(f["page"], []).append(f["rule"])
+    expected = {demo_run["demo"].absolute(path): rules
+                for path, rules in demo_run["key"]["accessibility"]["violations"].items()}
+    assert found == expected
+
+
+def test_disclosure_items_match(demo_run):
+    expected = demo_run["key"]["disclosure"]
+    got = demo_run["site"]["disclosure"]
+    assert got["section_urls"] == expected["section_urls"]
+    for want, have in zip(expected["categories"], got["categories"], strict=True):
+        assert (have["item"], have["found"]) == (want["item"], want["found"])
+        for url in want.get("evidence_includes", []):
+            assert url in have["evidence"]
+
+
+def test_last_update_dates_match(demo_run):
+    dates = {d["page"]: d for d in demo_run["site"]["staleness"]["dates"]}
+    for want in demo_run["key"]["last_update"]:
+        have = dates.get(want["page"])
+        if want["date"] is None:
+            assert have is None or have.get("date") is None
+        else:
+            assert (have["date"], have["source"]) == (want["date"], want["source"]), want["page"]
+
+
+def test_crawled_pages_match(demo_run):
+    expected = set(demo_run["key"]["crawl"]["pages"])
+    crawled = {p.url for p in demo_run["facts"].pages}
+    assert crawled == expected
+
+
+def test_robots_disallowed_path_was_never_requested(demo_run):
+    assert not demo_run["demo"].requested("/private/")
+
+
+def test_reports_are_written_and_scored(demo_run):
+    out = demo_run["out"]
+    for name in ("results.json", "report.html", "findings.csv", "report.xlsx", "report.ods", "junit.xml",
+                 "results.sarif"):
+        assert (out / name).stat().st_size > 0, name
+    scores = demo_run["site"]["scores"]
+    assert 0 < scores["dimension"] < 100
+    assert [i["id"] for i in scores["indicators"]] == ["disclosure", "retrieval", "online_services",
+                                                        "e_participation"]
+
+
+def test_demo_command_runs_under_a_minute(tmp_path):
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "crawler.cli", "demo", "--out", str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr
+    assert "臺灣示範市政府環境保護局：ok" in proc.stdout
+    assert "report.html" in proc.stdout
+    assert elapsed < 60, f"demo took {elapsed:.1f} s"
+    data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert data["sites"][0]["agency"]["code"] == "399990100E"
