@@ -1,15 +1,18 @@
 """Link validity: every hyperlink on the site must work (資訊公開適切性與內容有效性: 「超連結均有效」).
 
 Judges the facts the spider recorded (status, network error, redirect chain, anchors, TLS verdict per
-host) into the contract's rules: `broken-link`, `unverified-link`, `missing-anchor`, `tls-error`.
-Fairness: 401/403/429 and anything we could not judge are `unverified-link`, never broken, so an agency
-never loses points for the auditor's own access trouble (issue 2; shared/domain/README.md §1).
+host) into the contract's rules: `broken-link`, `unverified-link`, `missing-anchor`, `tls-error`, and
+`tls-untrusted-public` (a host only a non-public trust profile accepts, e.g. the government root GRCA).
+Fairness: 401/403/429, a WAF challenge, a 503 that asks us to come back later, a private address we
+refused to probe and anything we could not judge are `unverified-link`, never broken, so an agency never
+loses points for the auditor's own access trouble (issues 2 and 7; shared/domain/README.md §1).
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from checks.base import AuditContext, Check, CheckMeta, Finding
 from checks.facts import LinkRef, LinkResult, SiteFacts
@@ -19,12 +22,62 @@ NOT_CHECKED_SCHEMES = {"mailto", "tel", "javascript", "data", "sms", "fax", "cal
 BROKEN_ERRORS = {"dns": "dns", "refused": "refused", "timeout": "timeout", "redirect-loop": "redirect-loop",
                  "too-many-redirects": "redirect-loop", "malformed": "malformed", "reset": "reset"}
 UNVERIFIED_ERRORS = {"redirect-scheme": "scheme", "too-large": "too-large", "ignored": "blocked",
-                     "other": "network"}
+                     "challenge": "blocked", "private-address": "private-address", "other": "network"}
 KIND_ZH = {"http": "HTTP 錯誤", "dns": "網域名稱無法解析", "refused": "連線被拒", "timeout": "連線逾時",
            "redirect-loop": "重新導向迴圈", "malformed": "網址格式錯誤", "reset": "連線中斷"}
 MAX_CHAIN = 12
 UNVERIFIED_ZH = {"auth": "需要登入", "blocked": "伺服器拒絕存取", "rate-limited": "請求過於頻繁",
-                 "scheme": "導向非 HTTP 網址", "too-large": "內容過大", "network": "網路問題"}
+                 "scheme": "導向非 HTTP 網址", "too-large": "內容過大", "network": "網路問題",
+                 "private-address": "內部網路位址，未連線檢查"}
+
+# Query parameters that only carry a session: stripped when deciding whether two URLs are the same
+# target, so a site that puts a fresh session id into every link cannot make the crawl endless.
+SESSION_PARAMS = {"jsessionid", "phpsessid", "aspsessionid", "sessionid", "session_id", "sessid", "cfid",
+                  "cftoken", "sid", "s_id", "zenid", "oscsid", "wt.sessionid"}
+# Names that are session ids only when the value looks like a token (long, letters and digits mixed):
+# `sid=3` is a section id on some sites, `sid=9f8e…` is a session.
+_AMBIGUOUS_PARAMS = {"sid", "s_id"}
+_TOKEN = re.compile(r"^(?=.*[0-9])(?=.*[A-Za-z])[A-Za-z0-9_\-.]{16,}$")
+_PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sessionid|sid)=[^/?#]*", re.IGNORECASE)
+_ASPNET_COOKIELESS = re.compile(r"/\((?:[A-Z]\([A-Za-z0-9_\-]*\))+\)(?=/)")
+
+
+def _is_session_param(name: str, value: str) -> bool:
+    low = name.lower()
+    if low.startswith("aspsessionid"):
+        return True
+    if low in _AMBIGUOUS_PARAMS:
+        return bool(_TOKEN.match(value))
+    return low in SESSION_PARAMS
+
+
+def url_key(url: str) -> str:
+    """The identity of a target: fragment dropped, session ids stripped, query parameters sorted.
+
+    Shared with the spider, which de-duplicates on it (issue 7: session ids in URLs, query
+    permutations), so that the result of `/a?x=1&sid=…` also answers for `/a?sid=…&x=1`."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    path = _ASPNET_COOKIELESS.sub("", _PATH_SESSION.sub("", parts.path))
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        kept = sorted((k, v) for k, v in pairs if not _is_session_param(k, v))
+        query = urlencode(kept)
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, query, ""))
+
+
+def tls_key(url: str) -> str:
+    """The key of a host in facts.extra["tls"]: `host`, or `host:port` when the port is not 443."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return host if port in (None, 443) else f"{host}:{port}"
 
 
 def verdict(result: LinkResult, tls: dict | None) -> tuple[str, dict] | None:
@@ -34,9 +87,11 @@ def verdict(result: LinkResult, tls: dict | None) -> tuple[str, dict] | None:
         evidence["redirects"] = result.redirects[:MAX_CHAIN]
     if result.error_detail:
         evidence["reason"] = result.error_detail[:300]
-    host = (urlsplit(result.url).hostname or "") if result.url.startswith("https:") else ""
-    if host and tls and host in tls and not tls[host].get("ok", True):
+    host = tls_key(result.url) if result.url.startswith("https:") else ""
+    if host and tls and host in tls and tls[host].get("ok") is False:
         evidence["reason"] = tls[host].get("reason")
+        if tls[host].get("problems"):
+            evidence["problems"] = list(tls[host]["problems"])
         return "tls-error", evidence
     if result.error == "robots" or result.error == "scheme":
         return None
@@ -51,12 +106,21 @@ def verdict(result: LinkResult, tls: dict | None) -> tuple[str, dict] | None:
         return "unverified-link", {**evidence, "kind": "auth"}
     if status in (403, 999):
         return "unverified-link", {**evidence, "kind": "blocked"}
-    if status == 429 or (status == 503 and result.retries):
-        return "unverified-link", {**evidence, "kind": "rate-limited", "retry_after": result.retry_after}
+    retry_after = result.retry_after or result.headers.get("retry-after")
+    if status == 429 or (status == 503 and (result.retries or retry_after)):
+        # 503 + Retry-After is the server saying "maintenance, come back later" (RFC 9110 §15.6.4)
+        return "unverified-link", {**evidence, "kind": "rate-limited", "retry_after": retry_after}
     if status >= 400:
         return "broken-link", {**evidence, "kind": "http"}
     return None
 
+
+def _only_privately_trusted(verdict: dict | None) -> bool:
+    """True for a host that verifies, but not under the public web PKI (e.g. only under GRCA)."""
+    if not verdict or verdict.get("ok") is not True:
+        return False
+    trusted_by = verdict.get("trusted_by")
+    return bool(trusted_by) and "public" not in trusted_by
 
 
 def anchor_missing(link: LinkRef, result: LinkResult) -> bool:
@@ -72,11 +136,13 @@ def anchor_missing(link: LinkRef, result: LinkResult) -> bool:
 class LinksCheck(Check):
     meta = CheckMeta(
         id="links", title_zh="超連結有效性", title_en="Link validity", indicator="disclosure",
-        rule=RULE, rules=("broken-link", "unverified-link", "missing-anchor", "tls-error"),
+        rule=RULE, rules=("broken-link", "unverified-link", "missing-anchor", "tls-error",
+                          "tls-untrusted-public"),
     )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
         tls = facts.extra.get("tls") or {}
+        by_key = {url_key(url): result for url, result in facts.link_results.items()}
         texts: dict[tuple[str, str], list[str]] = defaultdict(list)
         order: list[LinkRef] = []
         for link in facts.links:
@@ -89,10 +155,16 @@ class LinksCheck(Check):
             if link.text and link.text not in texts[key]:
                 texts[key].append(link.text)
         findings: list[Finding] = []
+        untrusted: dict[str, list[str]] = {}
         for link in order:
-            result = facts.result_for(link.target)
+            result = facts.result_for(link.target) or by_key.get(url_key(link.target))
             if result is None:
                 continue
+            host = tls_key(result.url) if result.url.startswith("https:") else ""
+            if host and _only_privately_trusted(tls.get(host)):
+                untrusted.setdefault(host, [])
+                if link.source not in untrusted[host]:
+                    untrusted[host].append(link.source)
             link_texts = texts[(link.source, link.target)][:5]
             label = link_texts[0] if link_texts else link.target
             judged = verdict(result, tls)
@@ -109,7 +181,24 @@ class LinksCheck(Check):
                     detail_en=f"Link “{label}” points to #{link.fragment}, which the target page lacks",
                     evidence={"fragment": link.fragment, "link_text": link_texts, "status": result.status},
                 ))
+        for host, pages in untrusted.items():
+            findings.append(self._untrusted_public(host, tls[host], pages))
         return findings
+
+    def _untrusted_public(self, host: str, verdict: dict, pages: list[str]) -> Finding:
+        """One finding per host: its certificate verifies only under a non-public trust profile."""
+        by = ", ".join(verdict.get("trusted_by") or [])
+        public = (verdict.get("profiles") or {}).get("public") or {}
+        evidence = {"reason": public.get("reason"), "trusted_by": list(verdict.get("trusted_by") or []),
+                    "expires": verdict.get("expires"), "pages": len(pages), "example_pages": pages[:5]}
+        return Finding(
+            "links", "tls-untrusted-public", "warning", pages[0], f"https://{host}/",
+            f"主機 {host} 的憑證僅受額外信任清單（{by}）信任，一般民眾的瀏覽器可能顯示不安全警告"
+            f"（{len(pages)} 個頁面連結至此主機）",
+            evidence,
+            detail_en=f"The certificate of {host} is trusted only by the {by} trust profile, not by the public "
+                      f"web PKI: citizens' browsers may reject it ({len(pages)} pages link to this host)",
+        )
 
     def _finding(self, rule: str, link: LinkRef, evidence: dict, label: str) -> Finding:
         target = link.target_no_fragment

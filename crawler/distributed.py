@@ -31,6 +31,7 @@ from scrapy import Request
 from scrapy_redis.scheduler import Scheduler
 from scrapy_redis.spiders import RedisMixin
 
+from checks.links import url_key
 from crawler.items import PageItem
 from crawler.spiders.agency import AgencySpider
 
@@ -115,7 +116,7 @@ class DistributedAgencySpider(RedisMixin, AgencySpider):
         url = payload.get("url")
         if not url:
             return None
-        self.targets[url] = {"mode": "page", "anchors": False}
+        self.targets[url_key(url)] = {"mode": "page", "anchors": False}
         self.pages_scheduled += 1
         return self._request(url, mode="page", depth=0, method="GET")
 
@@ -170,6 +171,9 @@ def worker_settings(redis_url: str, run_key: str) -> dict[str, Any]:
         "REDIS_URL": redis_url,
         "MAX_IDLE_TIME_BEFORE_CLOSE": 0,
         "ITEM_PIPELINES": {"crawler.pipelines.StorePipeline": 300, "crawler.distributed.DoneTracker": 900},
+        # pull from the shared queue only what this worker can download now (4 per host): a worker
+        # with 32 free slots would otherwise hoard requests that idle workers could take
+        "CONCURRENT_REQUESTS": 4,
         "LOG_LEVEL": "ERROR",
     }
 
@@ -208,8 +212,17 @@ class Coordinator:
         self.k = keys(run_key)
         self.requeued = 0
 
+    def clear(self) -> None:
+        stale = list(self.redis.scan_iter(f"{self.k['base']}:*"))
+        if stale:
+            self.redis.delete(*stale)
+
+    def wait_for_workers(self, count: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.redis.scard(self.k["workers"]) < count:
+            time.sleep(0.1)
+
     def seed(self, url: str) -> None:
-        self.redis.delete(*[key for key in self.redis.scan_iter(f"{self.k['base']}:*")] or ["_none_"])
         self.redis.rpush(self.k["start"], json.dumps({"url": url, "meta": {}}))
 
     def recover_dead_workers(self) -> list[str]:
@@ -248,7 +261,7 @@ def crawl_distributed(url: str, *, db_url: str, site_id: int, redis_url: str, wo
     """Run `workers` local worker processes over one Redis frontier until the frontier is drained."""
     run_key = uuid.uuid4().hex[:12]
     coordinator = Coordinator(redis_url, run_key)
-    coordinator.seed(url)
+    coordinator.clear()
     root = Path(__file__).resolve().parent.parent
     procs = {}
     for index in range(workers):
@@ -257,6 +270,8 @@ def crawl_distributed(url: str, *, db_url: str, site_id: int, redis_url: str, wo
                "--site-id", str(site_id), "--redis", redis_url, "--run-key", run_key, "--worker-id", worker_id,
                "--max-pages", str(max_pages), "--max-depth", str(max_depth), "--timeout", str(timeout)]
         procs[worker_id] = subprocess.Popen(cmd, cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+    coordinator.wait_for_workers(workers, timeout=60)  # a fair start: every worker can take work
+    coordinator.seed(url)
     if on_started:
         on_started(procs, coordinator)
     deadline = time.monotonic() + max_seconds

@@ -1,19 +1,170 @@
-"""Downloader middleware that honours Retry-After (RFC 9110 §10.2.3) on 429 and 503 answers.
+"""Downloader middlewares: Retry-After (RFC 9110 §10.2.3) and the private-address guard.
 
-A server that asks us to come back later is waited for (bounded), then asked again; what persists is
-left for the links check to call `unverified-link` (rate-limited), never `broken-link`: a site must not
-lose points for our own access trouble (issue 2). The number of waits is recorded in request meta.
+RetryAfterMiddleware: a server that asks us to come back later (429/503) is waited for (bounded), then
+asked again; what persists is left for the links check to call `unverified-link` (rate-limited), never
+`broken-link`: a site must not lose points for our own access trouble (issue 2). The number of waits
+and the header are recorded in request meta.
+
+PrivateAddressMiddleware (issue 7, safety): a public site must not make the crawler probe the
+evaluator's intranet. Every request's host is resolved (IP literal, or the DNS answer from Scrapy's own
+caching resolver, so no extra lookup) before anything is sent; a loopback, private, link-local or
+reserved address is refused with `private-address` unless the audited site itself lives on that kind of
+network (the demo on 127.0.0.1 may check 127.0.0.2) or ALLOW_PRIVATE_ADDRESSES is set. The spider
+refuses IP literals before it even schedules a request; this middleware also catches host names and
+the redirects that point at such addresses.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import re
+import socket
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.utils.httpobj import urlparse_cached
+
+ADDRESS_KINDS = ("loopback", "private", "link-local", "reserved")
+_NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}$", re.IGNORECASE)
+
+
+def literal_ip(host: str | None) -> str | None:
+    """The IP address a host name denotes by itself, or None for a name that needs DNS.
+
+    Besides dotted quads and IPv6 literals, the resolver also accepts the old inet_aton forms
+    (`0x7f.1`, `2130706433`, `012.0.0.1`): they are normalised here so none slips past the guard."""
+    if not host:
+        return None
+    h = host.strip("[]").rstrip(".")
+    try:
+        return str(ipaddress.ip_address(h))
+    except ValueError:
+        pass
+    if _NUMERIC_HOST.match(h):
+        try:
+            return socket.inet_ntoa(socket.inet_aton(h))
+        except OSError:
+            return None
+    return None
+
+
+def address_kind(ip: str) -> str:
+    """public, loopback, private, link-local or reserved (unspecified, multicast, other non-global)."""
+    addr = ipaddress.ip_address(ip.split("%")[0])
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
+        addr = addr.ipv4_mapped
+    if addr.is_loopback:
+        return "loopback"
+    if addr.is_link_local:
+        return "link-local"  # 169.254.169.254 is where cloud metadata services live
+    if addr.is_unspecified or addr.is_multicast or addr.is_reserved:
+        return "reserved"
+    if addr.is_private or not addr.is_global:
+        return "private"
+    return "public"
+
+
+class AddressPolicy:
+    """Which non-public address kinds may be contacted: those the audited site lives on, or all.
+
+    The site's own hosts (the crawl's scope) are always allowed: they are what the user asked for."""
+
+    def __init__(self, allowed: Iterable[str] = (), allow_all: bool = False,
+                 own_hosts: Iterable[str] = ()) -> None:
+        self.allowed = set(allowed) - {"public"}
+        self.allow_all = allow_all
+        self.own_hosts = {h.lower().rstrip(".") for h in own_hosts if h}
+
+    @classmethod
+    def for_site(cls, hosts: Iterable[str], allow_all: bool = False,
+                 kinds: Iterable[str] | None = None) -> AddressPolicy:
+        """Allow the kinds of address the site's own hosts resolve to (blocking lookup, once), or
+        exactly `kinds` when given (setting PRIVATE_ADDRESS_KINDS)."""
+        hosts = [h for h in hosts if h]
+        if kinds is None:
+            kinds = {address_kind(ip) for host in hosts for ip in resolve_all(host)}
+        return cls(kinds, allow_all, hosts)
+
+    def refusal(self, host: str, ip: str) -> str | None:
+        """A one-line reason when `host` (at `ip`) must not be contacted, else None."""
+        if self.allow_all or host.lower().rstrip(".") in self.own_hosts:
+            return None
+        kind = address_kind(ip)
+        if kind == "public" or kind in self.allowed:
+            return None
+        shown = host if host == ip else f"{host} → {ip}"
+        return (f"private-address: {shown} is a {kind} address; not requested because the audited site "
+                f"does not live on such a network (ALLOW_PRIVATE_ADDRESSES / --allow-private to permit)")
+
+    def literal_refusal(self, host: str | None) -> str | None:
+        ip = literal_ip(host)
+        return self.refusal(host or "", ip) if ip else None
+
+
+def resolve_all(host: str) -> list[str]:
+    """Every address `host` resolves to (literal or DNS); [] when it does not resolve."""
+    ip = literal_ip(host)
+    if ip:
+        return [ip]
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return []
+    return sorted({info[4][0] for info in infos})
+
+
+class BoundedRobotsMiddleware:
+    """robots.txt is a courtesy lookup: fetched once, never retried, so a host that hangs costs one
+    download timeout there instead of two before its links are even asked for."""
+
+    async def process_request(self, request: Request, spider=None):  # noqa: ANN001, ANN201
+        if request.meta.get("dont_obey_robotstxt") and request.url.endswith("/robots.txt"):
+            request.meta.setdefault("max_retry_times", 0)
+        return None
+
+
+class PrivateAddressMiddleware:
+    """Refuse requests whose host resolves to an address kind the spider's policy does not allow."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PrivateAddressMiddleware:
+        return cls(crawler)
+
+    async def process_request(self, request: Request, spider=None):  # noqa: ANN001, ANN201
+        policy: AddressPolicy | None = getattr(self.crawler.spider, "address_policy", None)
+        if policy is None or policy.allow_all:
+            return None
+        host = urlparse_cached(request).hostname
+        if not host or host.rstrip(".") in policy.own_hosts:
+            return None
+        ip = literal_ip(host)
+        ips = [ip] if ip else await self._resolve(host)
+        for address in ips:
+            reason = policy.refusal(host, address)
+            if reason:
+                raise IgnoreRequest(reason)
+        return None
+
+    @staticmethod
+    async def _resolve(host: str) -> list[str]:
+        """Ask the reactor's resolver (Scrapy's caching one): the downloader reuses the answer."""
+        from scrapy.utils.defer import maybe_deferred_to_future
+        from twisted.internet import reactor
+
+        try:
+            answer = await maybe_deferred_to_future(reactor.resolve(host))  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - an unresolvable host fails in the downloader as `dns`
+            return []
+        return [answer] if answer else []
 
 
 def retry_after_seconds(value: str | bytes | None, now: datetime | None = None) -> float | None:
@@ -65,6 +216,8 @@ class RetryAfterMiddleware:
                 return response  # a plain 503 is a server error, judged as such
             delay = self.default_delay
         tries = request.meta.get("retry_after_times", 0)
+        if header:
+            request.meta["retry_after_header"] = header.decode("latin-1")[:100]
         if tries >= self.max_times or delay > self.max_delay:
             return response
         await asyncio.sleep(delay)

@@ -55,7 +55,10 @@ class StorePipeline:
         extra = dict(site.extra or {}) if site else {}
         footprint = getattr(spider, "footprint", None)
         if footprint:
-            extra["footprint"] = {host: {"requests": int(v["requests"]), "bytes": int(v["bytes"])}
+            extra["footprint"] = {host: {"requests": int(v["requests"]), "bytes": int(v["bytes"]),
+                                         "peak_per_second": int(v.get("peak_per_second", 0)),
+                                         "seconds": round(float(v.get("seconds", 0.0)), 3),
+                                         "first_at": v.get("first_at")}
                                   for host, v in footprint.items()}
         reason = self.crawler.stats.get_value("finish_reason") if self.crawler.stats else None
         extra["finish_reason"] = reason

@@ -59,6 +59,7 @@ class AuditOptions:
     tls_extra_ca: str | None = None
     quiet: bool = False
     settings: dict[str, Any] = field(default_factory=dict)  # extra Scrapy settings (tests, tuning)
+    allow_private: bool = False  # let links to private/intranet addresses be checked
     workers: int = 1  # >1: distributed crawl over a shared Redis frontier (crawler/distributed.py)
     redis_url: str | None = None
 
@@ -100,6 +101,7 @@ def scrapy_settings(opts: AuditOptions) -> dict[str, Any]:
     settings.set("AUTOTHROTTLE_TARGET_CONCURRENCY", float(opts.per_host_concurrency), priority="cmdline")
     settings.set("CLOSESPIDER_TIMEOUT", opts.max_seconds, priority="cmdline")
     settings.set("LOG_LEVEL", "CRITICAL", priority="cmdline")
+    settings.set("ALLOW_PRIVATE_ADDRESSES", opts.allow_private, priority="cmdline")
     for key, value in opts.settings.items():
         settings.set(key, value, priority="cmdline")
     return settings
@@ -180,7 +182,8 @@ def gather_tls(facts: SiteFacts, opts: AuditOptions) -> None:
     hosts = set()
     for result in facts.link_results.values():
         parts = urlsplit(result.url)
-        if parts.scheme == "https" and parts.hostname and result.error not in ("dns", "malformed"):
+        if parts.scheme == "https" and parts.hostname and result.error not in (
+                "dns", "malformed", "private-address", "scheme"):
             hosts.add((parts.hostname, parts.port or 443))
     if hosts:
         from crawler.tls import probe_hosts
@@ -197,6 +200,17 @@ def gather_search(facts: SiteFacts, opts: AuditOptions) -> None:
                                                   user_agent=_user_agent())
     except Exception as exc:  # noqa: BLE001 - a probe failure must not lose the audit
         facts.extra["search"] = {"status": "failed", "error": str(exc)[:300]}
+
+
+def gather_not_found(facts: SiteFacts, opts: AuditOptions) -> None:
+    """Learn each in-scope host's own not-found answer before judging soft 404s."""
+    from crawler.soft404 import probe_not_found
+
+    try:
+        facts.extra["not_found"] = probe_not_found(facts, timeout=min(opts.download_timeout, 15.0),
+                                                   user_agent=_user_agent())
+    except Exception as exc:  # noqa: BLE001 - a probe failure must not lose the audit
+        facts.extra["not_found"] = {"status": "failed", "error": str(exc)[:300]}
 
 
 def gather_accessibility(store: Store, site_id: int, facts: SiteFacts, opts: AuditOptions) -> None:
@@ -264,6 +278,7 @@ def finalize_site(store: Store, run_id: str, site_id: int, opts: AuditOptions,
     if status != "failed":
         gather_tls(facts, opts)
         gather_search(facts, opts)
+        gather_not_found(facts, opts)
         gather_accessibility(store, site_id, facts, opts)
         store.update_site(site_id, extra=_merge(store.site(site_id).extra, facts.extra))
     entry, findings = audit_facts(facts, opts, status=status, detail=detail, duration_s=duration_s)

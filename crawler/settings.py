@@ -1,6 +1,6 @@
 """Scrapy settings for the agency crawler: polite by default (robots.txt, per-host caps, AutoThrottle,
 an honest User-Agent), bounded in size and time, with our own redirect and Retry-After handling so
-every hop and wait is recorded as a fact."""
+every hop and wait is recorded as a fact, and a guard against probing private networks (issue 7)."""
 
 from crawler import __version__
 
@@ -40,6 +40,9 @@ DNS_TIMEOUT = 10
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 
 DOWNLOADER_MIDDLEWARES = {
+    # before RobotsTxtMiddleware (100): a refused host is not even asked for its robots.txt
+    "crawler.middlewares.PrivateAddressMiddleware": 50,
+    "crawler.middlewares.BoundedRobotsMiddleware": 51,
     "crawler.middlewares.RetryAfterMiddleware": 560,
 }
 ITEM_PIPELINES = {
@@ -49,3 +52,10 @@ ITEM_PIPELINES = {
 # How long we honour a Retry-After at most, and how often (seconds / times).
 RETRY_AFTER_MAX_DELAY = 30.0
 RETRY_AFTER_MAX_TIMES = 2
+
+# Safety (issue 7): links to loopback/private/link-local addresses are refused unless the audited site
+# itself lives on such a network; True lets the crawler contact them all (an intranet audit).
+ALLOW_PRIVATE_ADDRESSES = False
+# None: the kinds (loopback, private, link-local, reserved) the site's own hosts resolve to; or an
+# explicit list of the kinds that may be contacted ([] = public addresses only).
+PRIVATE_ADDRESS_KINDS = None

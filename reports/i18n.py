@@ -319,6 +319,7 @@ RULE_TITLES: dict[str, tuple[str, str]] = {
     "soft-404": ("偽裝正常的錯誤頁", "Soft 404"),
     "missing-anchor": ("錨點不存在", "Missing anchor"),
     "tls-error": ("憑證錯誤", "TLS certificate error"),
+    "tls-untrusted-public": ("憑證僅受非公開根憑證信任", "Certificate trusted only by a non-public root"),
     "title-mismatch": ("連結文字與目標標題不符", "Link text does not match target title"),
     "stale-page": ("網頁逾期未更新", "Page not updated"),
     "outdated-annual-document": ("年度文件未更新", "Annual document missing for the year"),

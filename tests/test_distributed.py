@@ -87,7 +87,7 @@ def postgres_url(tmp_path_factory):
 
 @pytest.fixture
 def chain_site():
-    """80 slow pages in a chain with neighbours, 4 known broken links."""
+    """80 slow pages (a wide frontier: the home page links them all), 4 known broken links."""
     site = Site().start()
 
     def make(i):
@@ -99,7 +99,7 @@ def chain_site():
             h.reply(200, {"Content-Type": "text/html; charset=utf-8"}, page(f"第{i}頁", links))
         return handler
 
-    site.html("/", page("首頁", '<a href="/p0">第0頁</a>'))
+    site.html("/", page("首頁", "".join(f'<a href="/p{i}">第{i}頁</a>' for i in range(PAGES))))
     for i in range(PAGES):
         site.routes[f"/p{i}"] = make(i)
     yield site

@@ -4,14 +4,27 @@ Facts only: for each target URL it records what the server answered (status, red
 Retry-After waits, anchors of HTML targets); the links check judges them. Redirects are followed here
 (not by Scrapy's middleware) so that every hop, loop and scheme change is recorded. HEAD is only an
 optimisation: any answer that is not 2xx/3xx, and any refused HEAD, is confirmed with a bounded GET
-(issue 2). Trap guards bound what is crawled: long URLs, repeated path segments, endless query variants.
+(issue 2). Trap guards bound what is crawled: long URLs, repeated path segments, endless query variants,
+session ids in URLs (targets are de-duplicated on `checks.links.url_key`).
+
+Hostile sites (issue 7): every body is bounded (page 5 MB, checks 64 KB; a page that declares 50 MB is
+read up to the limit and recorded as truncated; decompressed bodies are bounded by DOWNLOAD_MAXSIZE);
+time is bounded by DOWNLOAD_TIMEOUT for the whole download, so a server that never answers or drips a
+byte a second ends as `timeout`. A WAF challenge page (Cloudflare, F5 "Request Rejected", Akamai
+"Access Denied", Imperva, a cookie-setting JS challenge) is recorded as `error="challenge"`, never parsed
+as the site's content. IP-literal links to loopback/private/link-local addresses are refused before a
+request exists (`private-address`, see crawler.middlewares.AddressPolicy). `footprint` counts, per
+host, the requests made, body bytes received, the peak number of requests in one second and the time
+between the first and the last request: what the audit cost the agency.
 """
 
 from __future__ import annotations
 
 import posixpath
+import re
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
@@ -27,9 +40,11 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 
 from checks.facts import LinkResult
+from checks.links import url_key
 from crawler.encoding import decode_html
 from crawler.extract import extract_page
 from crawler.items import LinkResultItem, PageItem, SkippedItem
+from crawler.middlewares import AddressPolicy, literal_ip
 
 NOT_FETCHED_SCHEMES = {"mailto", "tel", "javascript", "data", "sms", "fax", "callto", "skype", "about"}
 DOCUMENT_EXTENSIONS = {
@@ -45,6 +60,45 @@ ANCHOR_BODY_LIMIT = 2 * 1024 * 1024
 CHECK_BODY_LIMIT = 64 * 1024
 KEPT_HEADERS = ("content-type", "content-length", "last-modified", "etag", "retry-after", "location",
                 "server", "www-authenticate")
+SNIFF_BYTES = 32 * 1024
+
+# Web application firewalls and bot defences answer with a page of their own instead of the content
+# (often with 200). Strong markers are specific to those products and count at any status; weak ones
+# only on an error status; a tiny 200 page counts only when it sets a cookie and reloads itself.
+_CHALLENGE_STRONG = (
+    (re.compile(rb"window\._cf_chl_opt|/cdn-cgi/challenge-platform/|cf-browser-verification|"
+                rb"<title>\s*(Just a moment\.\.\.|Attention Required! \| Cloudflare)", re.I), "Cloudflare challenge"),
+    (re.compile(rb"The requested URL was rejected\. Please consult with your administrator|"
+                rb"Your support ID is:?\s*<?[0-9]{6,}", re.I), "F5 ASM: Request Rejected"),
+    (re.compile(rb"/TSPD/[0-9a-f]{10,}|window\.bobcmn", re.I), "F5 bot defence JavaScript challenge"),
+    (re.compile(rb"_Incapsula_Resource|Incapsula incident ID", re.I), "Imperva Incapsula"),
+    (re.compile(rb"<title>\s*Access Denied\s*</title>[\s\S]{0,3000}You don't have permission to access", re.I),
+     "Akamai: Access Denied"),
+    (re.compile(rb"Request blocked\.[\s\S]{0,800}(could not be satisfied|CloudFront)", re.I), "AWS WAF"),
+    (re.compile(rb"Sucuri WebSite Firewall - Access Denied|Checking your browser before accessing|"
+                rb"DDoS protection by", re.I), "browser check"),
+    (re.compile(rb"<title>\s*Web Page Blocked!?\s*</title>", re.I), "Fortinet: Web Page Blocked"),
+)
+_CHALLENGE_WEAK = re.compile(
+    rb"<title>\s*(Request Rejected|Access Denied|Blocked|Security Check)\s*</title>|"
+    rb"Please enable (JavaScript|cookies)|" + "請啟用 ?JavaScript|您的請求已被(拒絕|阻擋)|存取被拒|網頁已被封鎖".encode(),
+    re.I)
+_JS_CHALLENGE = re.compile(rb"document\.cookie\s*=[\s\S]{0,2000}(location\.reload|location\.href\s*=|"
+                           rb"location\.replace)", re.I)
+
+
+def challenge_marker(body: bytes, status: int) -> str | None:
+    """The bot-defence product whose challenge or block page `body` is, or None for real content."""
+    head = body[:SNIFF_BYTES]
+    for pattern, name in _CHALLENGE_STRONG:
+        if pattern.search(head):
+            return name
+    match = _CHALLENGE_WEAK.search(head) if status >= 400 else None
+    if match:
+        return f"block page: {match.group(0)[:60].decode('utf-8', 'replace')}"
+    if len(body) < 8 * 1024 and _JS_CHALLENGE.search(head):
+        return "JavaScript cookie challenge"
+    return None
 
 
 def is_html(content_type: str | None, body_start: bytes = b"") -> bool:
@@ -99,13 +153,23 @@ class AgencySpider(Spider):
         self.targets: dict[str, dict[str, Any]] = {}
         self.pages_scheduled = 0
         self.query_variants: dict[tuple[str, str], set[str]] = defaultdict(set)
-        self.footprint: dict[str, dict[str, float]] = defaultdict(lambda: {"requests": 0, "bytes": 0})
+        self.footprint: dict[str, dict[str, Any]] = defaultdict(
+            lambda: {"requests": 0, "bytes": 0, "peak_per_second": 0, "seconds": 0.0, "first_at": None})
+        self._fp_clock: dict[str, tuple[float, float]] = {}  # host -> (first, last) monotonic
+        self._fp_buckets: dict[str, Counter[int]] = defaultdict(Counter)
+        self.address_policy = AddressPolicy()  # replaced in from_crawler with the site's own policy
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> AgencySpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.on_bytes_received, signal=signals.bytes_received)
         crawler.signals.connect(spider.on_headers_received, signal=signals.headers_received)
+        crawler.signals.connect(spider.on_request_done, signal=signals.request_left_downloader)
+        kinds = crawler.settings.getlist("PRIVATE_ADDRESS_KINDS") if crawler.settings.get(
+            "PRIVATE_ADDRESS_KINDS") is not None else None
+        spider.address_policy = AddressPolicy.for_site(
+            spider.scope_hosts, allow_all=crawler.settings.getbool("ALLOW_PRIVATE_ADDRESSES"), kinds=kinds)
+        spider.default_maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
         if spider.site_id is None:
             # `scrapy crawl agency -a url=…` from the repository root: make our own run and finish it.
             from crawler.runner import standalone_begin
@@ -115,7 +179,7 @@ class AgencySpider(Spider):
 
     # --- scheduling ---------------------------------------------------------------------------
     async def start(self):  # noqa: ANN201 - Scrapy's async start
-        self.targets[self.start_url] = {"mode": "page", "anchors": False}
+        self.targets[url_key(self.start_url)] = {"mode": "page", "anchors": False}
         self.pages_scheduled += 1
         yield self._request(self.start_url, mode="page", depth=0, method="GET")
 
@@ -130,12 +194,13 @@ class AgencySpider(Spider):
         segments = [s for s in parts.path.split("/") if s]
         if len(segments) > 15 or any(segments.count(s) >= 3 for s in set(segments)):
             return "trap:repeated-segments"
-        if parts.query:
+        query = urlsplit(url_key(url)).query  # session ids and parameter order do not make a variant
+        if query:
             variants = self.query_variants[(parts.hostname or "", parts.path)]
-            if parts.query not in variants:
+            if query not in variants:
                 if len(variants) >= self.max_query_variants:
                     return "trap:query-variants"
-                variants.add(parts.query)
+                variants.add(query)
         return None
 
     def _request(self, url: str, *, mode: str, depth: int, method: str, chain: list[str] | None = None,
@@ -144,12 +209,14 @@ class AgencySpider(Spider):
             limit = PAGE_BODY_LIMIT
         else:
             limit = ANCHOR_BODY_LIMIT if anchors else CHECK_BODY_LIMIT
+        meta = {"da_mode": mode, "da_depth": depth, "da_chain": chain or [], "da_target": target or url,
+                "da_anchors": anchors, "da_started": time.monotonic(), "body_limit": limit,
+                "dont_redirect": True, "handle_httpstatus_all": True}
+        if method == "HEAD":
+            meta["max_retry_times"] = 0  # the GET that confirms a failed HEAD is its retry
         return Request(
             url, method=method, callback=self.on_response, errback=self.on_error,
-            dont_filter=not first, priority=0 if mode == "page" else -1,
-            meta={"da_mode": mode, "da_depth": depth, "da_chain": chain or [], "da_target": target or url,
-                  "da_anchors": anchors, "da_started": time.monotonic(), "body_limit": limit,
-                  "dont_redirect": True, "handle_httpstatus_all": True},
+            dont_filter=not first, priority=0 if mode == "page" else -1, meta=meta,
         )
 
     def schedule(self, url: str, depth: int, wants_anchor: bool):  # noqa: ANN201 - generator
@@ -162,23 +229,30 @@ class AgencySpider(Spider):
         if scheme not in ("http", "https"):
             yield LinkResultItem(LinkResult(url=url, error="scheme", error_detail=f"{scheme}: not fetched"))
             return
+        state = self.targets[url_key(url)]
+        refused = self.address_policy.literal_refusal(urlsplit(url).hostname)
+        if refused:  # decided before any request exists: not even robots.txt is asked for
+            state["mode"] = "refused"
+            yield LinkResultItem(LinkResult(url=url, error="private-address", error_detail=refused,
+                                            in_scope=self.in_scope(url)))
+            return
         in_scope = self.in_scope(url)
         if in_scope:
             trap = self.trap_reason(url)
             if trap:
-                self.targets[url]["mode"] = "skipped"
+                state["mode"] = "skipped"
                 yield SkippedItem(url, trap)
                 return
         crawlable = in_scope and url_extension(url) not in DOCUMENT_EXTENSIONS
         if crawlable and self.pages_scheduled < self.max_pages and depth <= self.max_depth:
             self.pages_scheduled += 1
-            self.targets[url]["mode"] = "page"
+            state["mode"] = "page"
             yield self._request(url, mode="page", depth=depth, method="GET")
             return
         if crawlable:
             yield SkippedItem(url, "page-limit" if self.pages_scheduled >= self.max_pages else "depth-limit")
-        self.targets[url]["mode"] = "check"
-        self.targets[url]["anchors"] = wants_anchor
+        state["mode"] = "check"
+        state["anchors"] = wants_anchor
         method = "GET" if wants_anchor else "HEAD"
         yield self._request(url, mode="check", depth=depth, method=method, anchors=wants_anchor)
 
@@ -188,9 +262,10 @@ class AgencySpider(Spider):
             if scheme in NOT_FETCHED_SCHEMES:
                 continue
             key, fragment = urldefrag(link.target)
-            state = self.targets.get(key)
+            ident = url_key(key)
+            state = self.targets.get(ident)
             if state is None:
-                self.targets[key] = {"mode": "new", "anchors": bool(fragment)}
+                self.targets[ident] = {"mode": "new", "anchors": bool(fragment)}
                 yield from self.schedule(key, depth + 1, bool(fragment))
             elif fragment and state["mode"] == "check" and not state["anchors"]:
                 # a later link needs the target's anchors: read it once more with a GET
@@ -204,8 +279,23 @@ class AgencySpider(Spider):
             ctype = headers.get(b"Content-Type", b"").decode("latin-1")
             if ctype and not is_html(ctype):
                 raise StopDownload(fail=False)  # an in-scope PDF: its status is all we need
+        maxsize = request.meta.get("download_maxsize", getattr(self, "default_maxsize", 0))
+        if request.meta.get("body_limit") and maxsize and isinstance(body_length, int) and body_length > maxsize:
+            # Scrapy cancels a response that *declares* more than DOWNLOAD_MAXSIZE before reading a
+            # byte; we read up to our own (smaller) body limit instead, so a 50 MB page is recorded as
+            # truncated, not lost. The limit is restored at the first byte for the decompression bound.
+            request.meta["da_restore_maxsize"] = request.meta.get("download_maxsize")
+            request.meta["download_maxsize"] = 0
+            request.meta["da_declared_length"] = body_length
 
     def on_bytes_received(self, data: bytes, request: Request, spider: Any) -> None:
+        self.footprint[urlsplit(request.url).hostname or ""]["bytes"] += len(data)
+        if "da_restore_maxsize" in request.meta:
+            restore = request.meta.pop("da_restore_maxsize")
+            if restore is None:
+                request.meta.pop("download_maxsize", None)
+            else:
+                request.meta["download_maxsize"] = restore
         limit = request.meta.get("body_limit")
         if limit is None:
             return
@@ -214,19 +304,29 @@ class AgencySpider(Spider):
         if received > limit:
             raise StopDownload(fail=False)
 
-    # --- responses ----------------------------------------------------------------------------
-    def _account(self, url: str, size: int) -> None:
-        host = urlsplit(url).hostname or ""
+    def on_request_done(self, request: Request, spider: Any) -> None:
+        """Footprint: one request left the downloader (answered or failed) for its host."""
+        host = urlsplit(request.url).hostname or ""
+        if not _resolved(host):
+            return  # the name never resolved: nothing reached any server
+        now = time.monotonic()
         entry = self.footprint[host]
         entry["requests"] += 1
-        entry["bytes"] += size
+        first, _last = self._fp_clock.get(host, (now, now))
+        if entry["first_at"] is None:
+            entry["first_at"] = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        self._fp_clock[host] = (first, now)
+        entry["seconds"] = round(now - first, 3)
+        bucket = self._fp_buckets[host]
+        bucket[int(now)] += 1
+        entry["peak_per_second"] = max(entry["peak_per_second"], bucket[int(now)])
 
+    # --- responses ----------------------------------------------------------------------------
     def on_response(self, response: Any):  # noqa: ANN201 - generator of items and requests
         meta = response.meta
         mode, target, chain = meta["da_mode"], meta["da_target"], meta["da_chain"]
         method = response.request.method
         status = response.status
-        self._account(response.url, len(response.body))
         location = response.headers.get(b"Location")
         if 300 <= status < 400 and status != 304 and location:
             yield from self._redirect(response, location.decode("latin-1"))
@@ -243,6 +343,12 @@ class AgencySpider(Spider):
             retry_after=meta.get("retry_after_header"), in_scope=self.in_scope(target),
             headers=_kept_headers(response.headers),
         )
+        if method == "GET" and response.body:
+            marker = challenge_marker(response.body, status)
+            if marker:  # the firewall's page, not the site's: never parsed as content
+                result.error, result.error_detail = "challenge", f"WAF/bot challenge ({marker}), HTTP {status}"
+                yield LinkResultItem(result)
+                return
         html = is_html(ctype, response.body[:64]) and method == "GET"
         if html and (mode == "page" or meta["da_anchors"]) and 200 <= status < 300:
             text, encoding, _source = decode_html(response.body, ctype)
@@ -260,7 +366,9 @@ class AgencySpider(Spider):
                 facts.last_modified = _header(response, b"Last-Modified")
                 facts.etag = _header(response, b"ETag")
                 if "download_stopped" in response.flags:
-                    facts.extra["truncated_at_bytes"] = len(response.body)
+                    facts.extra["truncated_at_bytes"] = meta.get("da_received", len(response.body))
+                    if meta.get("da_declared_length"):
+                        facts.extra["declared_length"] = meta["da_declared_length"]
                 yield PageItem(facts, parsed.links)
                 yield LinkResultItem(result)
                 yield from self.follow_links(parsed.links, meta["da_depth"])
@@ -278,6 +386,11 @@ class AgencySpider(Spider):
         scheme = urlsplit(next_url).scheme.lower()
         if scheme not in ("http", "https"):
             base.error, base.error_detail = "redirect-scheme", f"redirect to a {scheme}: URL is never followed"
+            yield LinkResultItem(base)
+            return
+        refused = self.address_policy.literal_refusal(urlsplit(next_url).hostname)
+        if refused:
+            base.error, base.error_detail = "private-address", f"redirect refused: {refused}"
             yield LinkResultItem(base)
             return
         if next_url == target or next_url in chain[:-1] or next_url == response.url:
@@ -299,10 +412,10 @@ class AgencySpider(Spider):
         meta = request.meta
         target = meta["da_target"]
         kind, detail = classify_failure(failure)
-        self._account(request.url, 0)
         if kind == "robots":
             yield SkippedItem(target, "robots")
-        elif meta["da_mode"] == "check" and request.method == "HEAD" and kind not in ("dns", "refused"):
+        elif meta["da_mode"] == "check" and request.method == "HEAD" and kind not in ("dns", "refused",
+                                                                                        "private-address"):
             yield self._request(target, mode="check", depth=meta["da_depth"], method="GET",
                                 anchors=meta["da_anchors"], first=False)
             return
@@ -315,6 +428,8 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
     """Map a download failure to the network-level outcome recorded in LinkResult.error."""
     detail = str(failure.value)[:500] or failure.type.__name__
     if failure.check(IgnoreRequest):
+        if detail.startswith("private-address"):
+            return "private-address", detail
         if "robots" in detail.lower():
             return "robots", "forbidden by robots.txt"
         if "DOWNLOAD_MAXSIZE" in detail or "maxsize" in detail.lower():
@@ -336,6 +451,15 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
     if "Lost" in name or "NeverReceived" in name or "Done" in name:
         return "reset", detail
     return "other", f"{name}: {detail}"
+
+
+def _resolved(host: str) -> bool:
+    """Did `host` resolve (an IP literal, or a name in Scrapy's DNS cache)? Unknown counts as yes."""
+    from scrapy.resolver import dnscache
+
+    if literal_ip(host) or not dnscache.limit:
+        return True
+    return host in dnscache
 
 
 def _header(response: Any, name: bytes) -> str | None:
