@@ -59,6 +59,7 @@ class AuditOptions:
     tls_extra_ca: str | None = None
     quiet: bool = False
     settings: dict[str, Any] = field(default_factory=dict)  # extra Scrapy settings (tests, tuning)
+    incremental: bool = True  # conditional requests against the previous audit of the same site
     allow_private: bool = False  # let links to private/intranet addresses be checked
     workers: int = 1  # >1: distributed crawl over a shared Redis frontier (crawler/distributed.py)
     redis_url: str | None = None
@@ -113,8 +114,15 @@ def _crawl_child(opts: AuditOptions, db_url: str, site_id: int) -> None:
     from crawler.spiders.agency import AgencySpider
 
     process = CrawlerProcess(scrapy_settings(opts))
+    previous = None
+    if opts.incremental:
+        from crawler.incremental import previous_site_id
+
+        store = Store(db_url)
+        previous = previous_site_id(store, opts.url, site_id)
+        store.close()
     process.crawl(AgencySpider, url=opts.url, hosts=opts.hosts, max_pages=opts.max_pages,
-                  max_depth=opts.max_depth, db_url=db_url, site_id=site_id)
+                  max_depth=opts.max_depth, db_url=db_url, site_id=site_id, previous_site_id=previous)
     process.start()
 
 
@@ -223,12 +231,41 @@ def gather_accessibility(store: Store, site_id: int, facts: SiteFacts, opts: Aud
 
         options = a11y.A11yOptions(**opts.a11y)
         sample = a11y.select_sample(facts, options)
-        run = a11y.run_accessibility(sample, options)
+        reused = reusable_a11y(store, site_id, facts, sample) if opts.incremental else {}
+        run = a11y.run_accessibility([entry for entry in sample if entry[0] not in reused], options)
+        if not [entry for entry in sample if entry[0] not in reused]:
+            run.status, run.detail = "ok", None
+            run.axe_version = next(iter(reused.values())).axe_version
         facts.a11y_status, facts.a11y_detail = run.status, run.detail
-        facts.a11y = list(run.results)
+        facts.a11y = [*reused.values(), *run.results]
         facts.extra["axe_version"] = run.axe_version
+        if reused:
+            facts.extra["a11y_reused"] = len(reused)
         store.add_a11y(site_id, facts.a11y)
     store.update_site(site_id, a11y_status=facts.a11y_status, a11y_detail=facts.a11y_detail)
+
+
+def reusable_a11y(store: Store, site_id: int, facts: SiteFacts, sample: list) -> dict[str, Any]:
+    """Accessibility results of the previous audit for sampled pages whose content hash is unchanged."""
+    from crawler.incremental import previous_site_id
+
+    previous = previous_site_id(store, facts.agency.url, site_id)
+    if previous is None:
+        return {}
+    old = store.load_site_facts(previous)
+    old_hash = {p.url: p.extra.get("sha1") for p in old.pages}
+    old_results = {r.url: r for r in old.a11y if r.status == "ok"}
+    reused = {}
+    for entry in sample:
+        url = entry[0]
+        page = facts.page(url)
+        sha1 = page.extra.get("sha1") if page else None
+        if sha1 and old_hash.get(url) == sha1 and url in old_results:
+            result = old_results[url]
+            result.reason = entry[1]
+            result.template = entry[2] if len(entry) > 2 else result.template
+            reused[url] = result
+    return reused
 
 
 def _user_agent() -> str:

@@ -40,6 +40,7 @@ DNS_TIMEOUT = 10
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.incremental.ConditionalRequestsMiddleware": 550,
     # before RobotsTxtMiddleware (100): a refused host is not even asked for its robots.txt
     "crawler.middlewares.PrivateAddressMiddleware": 50,
     "crawler.middlewares.BoundedRobotsMiddleware": 51,

@@ -417,21 +417,6 @@ def test_unverified_links_do_not_lower_the_score(site, tmp_path):
 
 
 # --- soft 404s ------------------------------------------------------------------------------------
-@pytest.fixture
-def with_not_found_probe(monkeypatch):
-    """Run crawler.soft404 in finalize_site, as the lead's runner wiring will."""
-    import crawler.runner as runner
-    from crawler.soft404 import probe_not_found
-
-    original = runner.gather_search
-
-    def gather(facts, opts):
-        original(facts, opts)
-        facts.extra.setdefault("not_found", probe_not_found(facts, timeout=5, user_agent=runner._user_agent()))
-
-    monkeypatch.setattr(runner, "gather_search", gather)
-
-
 TEMPLATE = ("<!DOCTYPE html><html lang='zh-Hant-TW'><head><meta charset='utf-8'><title>{title}</title></head><body>"
             "<nav><a href='/'>首頁</a><a href='/news/1.html'>最新消息</a><a href='/about.html'>關於本府</a></nav>"
             "<main>{main}</main><footer>臺灣示範市政府 版權所有</footer></body></html>")
@@ -441,7 +426,7 @@ def templated(main: str, title: str = "臺灣示範市政府") -> str:
     return TEMPLATE.format(title=title, main=main)
 
 
-def test_soft_404_pages_answered_with_200(with_not_found_probe, tmp_path):
+def test_soft_404_pages_answered_with_200(tmp_path):
     site = HostileSite().start()
     try:
         site.html("/", templated('<h1>歡迎</h1><a href="/gone.html">已刪除的頁面</a><a href="/404.html">錯誤標題</a>'
@@ -479,7 +464,7 @@ def test_soft_404_pages_answered_with_200(with_not_found_probe, tmp_path):
         site.stop()
 
 
-def test_soft_404_unknown_paths_redirected_to_the_home_page(with_not_found_probe, tmp_path):
+def test_soft_404_unknown_paths_redirected_to_the_home_page(tmp_path):
     site = HostileSite().start()
     try:
         site.html("/", page("首頁", '<a href="/old/page.html">舊頁面</a><a href="/ch/">中文版</a>'

@@ -20,6 +20,7 @@ between the first and the last request: what the audit cost the agency.
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 import re
 import time
@@ -136,7 +137,7 @@ class AgencySpider(Spider):
     def __init__(self, url: str | None = None, hosts: str | list[str] = "", max_pages: int | str = 2000,
                  max_depth: int | str = 10, db_url: str | None = None, site_id: int | str | None = None,
                  max_query_variants: int | str = 30, out: str | None = None, today: str | None = None,
-                 **kwargs: Any) -> None:
+                 previous_site_id: int | str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if not url:
             raise ValueError("give the site to crawl: scrapy crawl agency -a url=https://…")
@@ -158,6 +159,8 @@ class AgencySpider(Spider):
         self._fp_clock: dict[str, tuple[float, float]] = {}  # host -> (first, last) monotonic
         self._fp_buckets: dict[str, Counter[int]] = defaultdict(Counter)
         self.address_policy = AddressPolicy()  # replaced in from_crawler with the site's own policy
+        self.previous_site_id = int(previous_site_id) if previous_site_id not in (None, "") else None
+        self.previous = None  # crawler.incremental.PreviousCrawl when a previous audit exists
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> AgencySpider:
@@ -170,6 +173,10 @@ class AgencySpider(Spider):
         spider.address_policy = AddressPolicy.for_site(
             spider.scope_hosts, allow_all=crawler.settings.getbool("ALLOW_PRIVATE_ADDRESSES"), kinds=kinds)
         spider.default_maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        if spider.previous_site_id is not None and spider.db_url:
+            from crawler.incremental import PreviousCrawl
+
+            spider.previous = PreviousCrawl(spider.db_url, spider.previous_site_id)
         if spider.site_id is None:
             # `scrapy crawl agency -a url=…` from the repository root: make our own run and finish it.
             from crawler.runner import standalone_begin
@@ -331,6 +338,18 @@ class AgencySpider(Spider):
         if 300 <= status < 400 and status != 304 and location:
             yield from self._redirect(response, location.decode("latin-1"))
             return
+        if status == 304 and meta.get("da_conditional") and self.previous is not None:
+            reused = self.previous.page(target)
+            if reused is not None:  # unchanged since the last audit: reuse its facts, still follow links
+                facts, links = reused
+                facts.depth = meta["da_depth"]
+                yield PageItem(facts, links)
+                yield LinkResultItem(LinkResult(
+                    url=target, status=304, method=method, final_url=response.url, redirects=list(chain),
+                    content_type=facts.content_type, in_scope=True, anchors=facts.anchors, title=facts.title,
+                    headers=_kept_headers(response.headers)))
+                yield from self.follow_links(links, meta["da_depth"])
+                return
         if mode == "check" and method == "HEAD" and not (200 <= status < 400):
             # HEAD is only an optimisation: confirm every unhappy answer with a bounded GET.
             yield self._request(target, mode="check", depth=meta["da_depth"], method="GET",
@@ -365,6 +384,7 @@ class AgencySpider(Spider):
                 facts.encoding = encoding
                 facts.last_modified = _header(response, b"Last-Modified")
                 facts.etag = _header(response, b"ETag")
+                facts.extra["sha1"] = hashlib.sha1(response.body).hexdigest()
                 if "download_stopped" in response.flags:
                     facts.extra["truncated_at_bytes"] = meta.get("da_received", len(response.body))
                     if meta.get("da_declared_length"):

@@ -1,0 +1,98 @@
+"""Incremental recrawl: the second audit of an unchanged site asks with If-None-Match, reuses the
+stored facts of pages answered 304 (no re-parsing, accessibility reused by content hash), and still
+verifies every link."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from datetime import date
+
+import pytest
+from servers import page
+
+from crawler.runner import AuditOptions, audit_site
+from crawler.store import Store
+
+
+def conditional(site, path: str, body: str) -> None:
+    """Serve `body` at `path` with an ETag; answer If-None-Match with 304."""
+    data = body.encode("utf-8")
+    etag = '"' + hashlib.sha1(data).hexdigest()[:16] + '"'
+    site.seen_conditional = getattr(site, "seen_conditional", [])
+
+    def handler(h):
+        if h.headers.get("If-None-Match") == etag:
+            site.seen_conditional.append(path)
+            h.reply(304, {"ETag": etag})
+        else:
+            h.reply(200, {"Content-Type": "text/html; charset=utf-8", "ETag": etag,
+                          "Last-Modified": "Mon, 02 Nov 2026 08:00:00 GMT"}, data)
+
+    site.routes[path] = handler
+
+
+def build(site, about_extra: str = "") -> None:
+    conditional(site, "/", page("首頁", '<a href="/about.html">關於本局</a><a href="/news.html">最新消息</a>'
+                                      '<a href="/doc.pdf">年報</a><a href="/gone.html">舊網頁</a>'))
+    conditional(site, "/about.html", page("關於本局", "<p>更新日期：115-10-01</p>" + about_extra))
+    conditional(site, "/news.html", page("最新消息", '<p>更新日期：112-03-15</p><a href="/about.html">關於本局</a>'))
+    site.routes["/doc.pdf"] = (200, {"Content-Type": "application/pdf"}, b"%PDF-1.4")
+
+
+def fingerprints(results) -> set[str]:
+    return {f["fingerprint"] for f in results["sites"][0]["findings"]}
+
+
+def audit(site, out, **kw):
+    return audit_site(AuditOptions(url=site.url + "/", out_dir=out, today=date(2026, 11, 23), **kw))
+
+
+def test_second_run_of_unchanged_site_uses_304_and_keeps_every_finding(site, tmp_path):
+    build(site)
+    first = audit(site, tmp_path, accessibility=False)
+    site.hits.clear()
+    second = audit(site, tmp_path, accessibility=False)
+    assert sorted(site.seen_conditional) == ["/", "/about.html", "/news.html"]
+    assert second["sites"][0]["stats"]["pages"] == first["sites"][0]["stats"]["pages"] == 3
+    assert fingerprints(second) == fingerprints(first)
+    rules = sorted(f["rule"] for f in second["sites"][0]["findings"] if f["rule"] in ("broken-link", "stale-page"))
+    assert rules == ["broken-link", "stale-page"]
+    # every link is still verified, not taken from the last run
+    assert ("HEAD", "/doc.pdf") in site.hits and ("GET", "/gone.html") in site.hits
+    store = Store(f"sqlite:///{tmp_path / 'audit.sqlite'}")
+    facts = store.load_site_facts(2)
+    store.close()
+    assert all(p.extra.get("not_modified") for p in facts.pages)
+
+
+def test_changed_page_is_fetched_and_parsed_again(site, tmp_path):
+    build(site)
+    audit(site, tmp_path, accessibility=False)
+    build(site, about_extra='<a href="/new-gone.html">新連結</a>')
+    second = audit(site, tmp_path, accessibility=False)
+    assert "/about.html" not in site.seen_conditional[-3:]
+    broken = {f["target"].rsplit("/", 1)[1] for f in second["sites"][0]["findings"] if f["rule"] == "broken-link"}
+    assert broken == {"gone.html", "new-gone.html"}
+
+
+def test_full_option_disables_conditional_requests(site, tmp_path):
+    build(site)
+    audit(site, tmp_path, accessibility=False)
+    audit(site, tmp_path, accessibility=False, incremental=False)
+    assert site.seen_conditional == []
+
+
+@pytest.mark.skipif(not shutil.which("chromedriver"), reason="chromedriver not installed (./dev setup installs it)")
+def test_accessibility_results_are_reused_by_content_hash(site, tmp_path):
+    build(site)
+    first = audit(site, tmp_path, a11y={"sample_size": "all"})
+    second = audit(site, tmp_path, a11y={"sample_size": "all"})
+    assert first["sites"][0]["accessibility"]["status"] == "ok"
+    assert second["sites"][0]["accessibility"]["status"] == "ok"
+    assert second["sites"][0]["accessibility"]["pages_tested"] == 3
+    store = Store(f"sqlite:///{tmp_path / 'audit.sqlite'}")
+    assert store.site(2).extra.get("a11y_reused") == 3
+    store.close()
+    a11y = lambda r: {f["fingerprint"] for f in r["sites"][0]["findings"] if f["check"] == "accessibility"}  # noqa: E731
+    assert a11y(second) == a11y(first)
