@@ -62,6 +62,8 @@ def add_crawl_options(p: argparse.ArgumentParser, *, out_required: bool = True) 
     p.add_argument("--rubric", default=None, help="scoring rubric YAML (default: the shipped one)")
     p.add_argument("--manual", default=None, help="YAML with manual criteria scores")
     p.add_argument("--ca-bundle", default=None, help="extra CA bundle (e.g. the government root GRCA)")
+    p.add_argument("--full", action="store_true",
+                   help="re-fetch every page (no conditional requests against the previous audit)")
     p.add_argument("--allow-private", action="store_true",
                    help="also check links to private/intranet addresses (refused by default)")
     p.add_argument("--code-tables", action="append", default=[], metavar="FIELD=CSV",
@@ -108,7 +110,8 @@ def options_from_args(args: argparse.Namespace, url: str) -> Any:
         agency_name=args.name, agency_code=args.code, group=args.group, download_timeout=args.timeout,
         per_host_concurrency=args.per_host, check_options=check_options,
         rubric=args.rubric, manual=args.manual, tls_extra_ca=args.ca_bundle, quiet=args.quiet,
-        workers=args.workers, redis_url=args.redis, allow_private=args.allow_private, **kwargs,
+        workers=args.workers, redis_url=args.redis, allow_private=args.allow_private,
+        incremental=not args.full, **kwargs,
     )
 
 
