@@ -37,6 +37,21 @@ def header_charset(content_type: str | None) -> str | None:
     return m.group(1) if m else None
 
 
+def _decode_strict(body: bytes, encoding: str) -> str | None:
+    """Decode strictly, but forgive a character cut in half at the end (a body read up to a limit)."""
+    try:
+        return body.decode(encoding)
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(body) - 4:
+            try:
+                return body[:exc.start].decode(encoding)
+            except UnicodeDecodeError:
+                return None
+        return None
+    except LookupError:
+        return None
+
+
 def decode_html(body: bytes, content_type: str | None) -> tuple[str, str, str]:
     """Return (text, encoding, source) where source is bom | http | meta | detected | fallback."""
     for bom, enc in _BOMS:
@@ -47,14 +62,12 @@ def decode_html(body: bytes, content_type: str | None) -> tuple[str, str, str]:
     candidates.append((normalise_charset(m.group(1).decode("ascii", "ignore")) if m else None, "meta"))
     for enc, source in candidates:
         if enc:
-            try:
-                return body.decode(enc), enc, source
-            except UnicodeDecodeError:
-                continue
-    try:
-        return body.decode("utf-8"), "utf-8", "detected"
-    except UnicodeDecodeError:
-        pass
+            text = _decode_strict(body, enc)
+            if text is not None:
+                return text, enc, source
+    text = _decode_strict(body, "utf-8")
+    if text is not None:
+        return text, "utf-8", "detected"
     best = from_bytes(body[:200_000]).best()
     if best is not None and best.encoding:
         enc = normalise_charset(best.encoding) or best.encoding
