@@ -133,6 +133,24 @@ def anchor_missing(link: LinkRef, result: LinkResult) -> bool:
     return fragment not in anchors and unquote(fragment) not in anchors
 
 
+def fetched_links(facts: SiteFacts, *, keep_fragment: bool) -> tuple[list[LinkRef],
+                                                                   dict[tuple[str, str], list[str]]]:
+    """Each (source page, target) once, in page order, with every link text it carries there.
+    Links we never fetch (mailto:, tel:, javascript:, data:) are left out."""
+    texts: dict[tuple[str, str], list[str]] = defaultdict(list)
+    order: list[LinkRef] = []
+    for link in facts.links:
+        scheme = urlsplit(link.target).scheme.lower() if ":" in link.target else ""
+        if scheme in NOT_CHECKED_SCHEMES:
+            continue
+        key = (link.source, link.target if keep_fragment else link.target_no_fragment)
+        if key not in texts:
+            order.append(link)
+        if link.text and link.text not in texts[key]:
+            texts[key].append(link.text)
+    return order, texts
+
+
 class LinksCheck(Check):
     meta = CheckMeta(
         id="links", title_zh="超連結有效性", title_en="Link validity", indicator="disclosure",
@@ -143,17 +161,7 @@ class LinksCheck(Check):
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
         tls = facts.extra.get("tls") or {}
         by_key = {url_key(url): result for url, result in facts.link_results.items()}
-        texts: dict[tuple[str, str], list[str]] = defaultdict(list)
-        order: list[LinkRef] = []
-        for link in facts.links:
-            scheme = urlsplit(link.target).scheme.lower() if ":" in link.target else ""
-            if scheme in NOT_CHECKED_SCHEMES:
-                continue
-            key = (link.source, link.target)
-            if key not in texts:
-                order.append(link)
-            if link.text and link.text not in texts[key]:
-                texts[key].append(link.text)
+        order, texts = fetched_links(facts, keep_fragment=True)
         findings: list[Finding] = []
         untrusted: dict[str, list[str]] = {}
         for link in order:

@@ -23,7 +23,6 @@ Evidence: `reason`, `confidence` (high | medium | low), `status`, `final_url`, `
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from functools import lru_cache
 from importlib import resources
 from urllib.parse import urlsplit
@@ -31,8 +30,8 @@ from urllib.parse import urlsplit
 import yaml
 
 from checks.base import AuditContext, Check, CheckMeta, Finding
-from checks.facts import LinkRef, LinkResult, PageFacts, SiteFacts
-from checks.links import NOT_CHECKED_SCHEMES, url_key
+from checks.facts import LinkResult, PageFacts, SiteFacts
+from checks.links import fetched_links, url_key
 
 RULE = "政府服務品質獎 資訊公開適切性與內容有效性：超連結均有效（含回應 200 的錯誤頁）"
 _HOME_PATH = re.compile(r"^/?((index|default|home|main)\.[a-z0-9]{2,5})?$", re.IGNORECASE)
@@ -157,17 +156,7 @@ class Soft404Check(Check):
         learned = {origin: _Learned(entry, facts) for origin, entry in not_found.items()}
         unknown = _Learned(None, facts)
         by_key = {url_key(url): result for url, result in facts.link_results.items()}
-        texts: dict[tuple[str, str], list[str]] = defaultdict(list)
-        order: list[LinkRef] = []
-        for link in facts.links:
-            scheme = urlsplit(link.target).scheme.lower() if ":" in link.target else ""
-            if scheme in NOT_CHECKED_SCHEMES:
-                continue
-            key = (link.source, link.target_no_fragment)
-            if key not in texts:
-                order.append(link)
-            if link.text and link.text not in texts[key]:
-                texts[key].append(link.text)
+        order, texts = fetched_links(facts, keep_fragment=False)
         findings: list[Finding] = []
         judged: dict[str, tuple[str, str, dict] | None] = {}
         for link in order:

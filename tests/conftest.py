@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,34 @@ sys.path.insert(0, str(ROOT / "tests"))
 REALWORLD = ROOT.parent / "shared" / "realworld"
 
 from servers import Site  # noqa: E402
+
+CHROMIUM = os.environ.get("DISCLOSURE_AUDIT_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("DISCLOSURE_AUDIT_CHROMEDRIVER", "/usr/bin/chromedriver")
+
+
+@pytest.fixture(scope="module")
+def driver():
+    """One headless Chromium (Debian's, explicit driver path: Selenium Manager never runs) per module,
+    with a fresh profile and the browser console log kept."""
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.skip(f"Chromium or chromedriver not found ({CHROMIUM}, {CHROMEDRIVER}); ./dev setup installs them")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="disclosure-audit-test-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", f"--user-data-dir={profile}"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    drv = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    try:
+        yield drv
+    finally:
+        drv.quit()
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture

@@ -6,12 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from datetime import date
-from pathlib import Path
-
-import pytest
 
 from crawler.runner import AuditOptions, audit_site
 from reports.render import render_all
@@ -34,26 +29,6 @@ def payloads(beacon: str) -> str:
 <a href="/y.html"><img src="{beacon}/img.png" alt="&lt;/td&gt;&lt;script&gt;window.__pwned=9&lt;/script&gt;"></a>
 <a href="{beacon}/external&quot;&gt;&lt;iframe src=&quot;{beacon}/iframe">外部</a>
 </body></html>"""
-
-
-@pytest.fixture
-def driver():
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.skip(f"Chromium or chromedriver not found ({CHROMIUM}, {CHROMEDRIVER})")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="report-safety-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", f"--user-data-dir={profile}"):
-        options.add_argument(arg)
-    drv = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    yield drv
-    drv.quit()
-    shutil.rmtree(profile, ignore_errors=True)
 
 
 def test_report_of_a_hostile_site_is_inert(site, external_site, driver, tmp_path):
