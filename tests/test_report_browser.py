@@ -5,7 +5,6 @@ never scrolls sideways at desktop (1280 px) or phone (390 px) widths."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -13,8 +12,6 @@ import pytest
 from reports.render import render_all
 
 SAMPLE = Path(__file__).parent / "data" / "sample_results.json"
-CHROMIUM = os.environ.get("DISCLOSURE_AUDIT_CHROMIUM", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("DISCLOSURE_AUDIT_CHROMEDRIVER", "/usr/bin/chromedriver")
 
 
 @pytest.fixture(scope="module")

@@ -5,14 +5,10 @@ script ran, no injected element exists and no request left the page."""
 from __future__ import annotations
 
 import json
-import os
 from datetime import date
 
 from crawler.runner import AuditOptions, audit_site
 from reports.render import render_all
-
-CHROMIUM = os.environ.get("DISCLOSURE_AUDIT_CHROMIUM", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("DISCLOSURE_AUDIT_CHROMEDRIVER", "/usr/bin/chromedriver")
 
 
 def payloads(beacon: str) -> str:
