@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urldefrag
 
 
-@dataclass
+@dataclass(slots=True)
 class LinkRef:
     """One occurrence of a link on a crawled page (every source page and link text is kept)."""
 

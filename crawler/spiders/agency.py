@@ -88,12 +88,22 @@ _JS_CHALLENGE = re.compile(rb"document\.cookie\s*=[\s\S]{0,2000}(location\.reloa
                            rb"location\.replace)", re.I)
 
 
+# Cheap substrings one of which every strong marker contains: most pages have none of them, and then
+# the eight regular expressions are not run at all (they cost a quarter of the crawl otherwise).
+_STRONG_HINTS = (b"cf_chl", b"challenge-platform", b"cf-browser-verification", b"just a moment",
+                 b"cloudflare", b"was rejected", b"support id", b"/tspd/", b"bobcmn", b"incapsula",
+                 b"access denied", b"request blocked", b"sucuri", b"checking your browser",
+                 b"ddos protection", b"web page blocked")
+
+
 def challenge_marker(body: bytes, status: int) -> str | None:
     """The bot-defence product whose challenge or block page `body` is, or None for real content."""
     head = body[:SNIFF_BYTES]
-    for pattern, name in _CHALLENGE_STRONG:
-        if pattern.search(head):
-            return name
+    lowered = head.lower()
+    if any(hint in lowered for hint in _STRONG_HINTS):
+        for pattern, name in _CHALLENGE_STRONG:
+            if pattern.search(head):
+                return name
     match = _CHALLENGE_WEAK.search(head) if status >= 400 else None
     if match:
         return f"block page: {match.group(0)[:60].decode('utf-8', 'replace')}"
