@@ -16,7 +16,6 @@ This module is a library, not a check: it defines no Check subclass.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -97,9 +96,25 @@ def _build(y: str, m: str, d: str, *, roc: bool | None = None) -> tuple[date, st
         return None
 
 
+# Full-width ASCII (Ｕ+FF01–FF5E) and the ideographic space, the only compatibility characters dates
+# are written with (１１３年５月２０日, 更新日期：113/05/20). A 1:1 table keeps offsets, and is about
+# ten times faster than NFKC over a whole page of Chinese text.
+_FULLWIDTH = re.compile("[\uff01-\uff5e\u3000]")
+
+
+def _ascii(m: re.Match[str]) -> str:
+    char = m.group()
+    return " " if char == "\u3000" else chr(ord(char) - 0xFEE0)
+
+
+def fold_width(text: str) -> str:
+    """Full-width ASCII to ASCII (what NFKC does to them), character for character."""
+    return _FULLWIDTH.sub(_ascii, text)
+
+
 def _normalise(text: str) -> str:
     # offsets returned by find_dates refer to this normalised text
-    return unicodedata.normalize("NFKC", text[:MAX_SCAN_CHARS])
+    return fold_width(text[:MAX_SCAN_CHARS])
 
 
 def find_dates(text: str, *, compact: bool = False) -> list[FoundDate]:

@@ -23,11 +23,11 @@ class LinkRef:
 
     @property
     def target_no_fragment(self) -> str:
-        return urldefrag(self.target)[0]
+        return urldefrag(self.target)[0] if "#" in self.target else self.target
 
     @property
     def fragment(self) -> str:
-        return urldefrag(self.target)[1]
+        return urldefrag(self.target)[1] if "#" in self.target else ""
 
 
 @dataclass
@@ -134,7 +134,7 @@ class SiteFacts:
         return index.get(url) or index.get(urldefrag(url)[0])
 
     def result_for(self, target: str) -> LinkResult | None:
-        return self.link_results.get(urldefrag(target)[0])
+        return self.link_results.get(urldefrag(target)[0] if "#" in target else target)
 
     def links_from(self, source: str) -> list[LinkRef]:
         return [link for link in self.links if link.source == source]

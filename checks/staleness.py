@@ -24,6 +24,7 @@ from checks.base import AuditContext, Check, CheckMeta, Finding
 from checks.dates import (
     SOURCE_DC,
     find_dates,
+    fold_width,
     gregorian_to_roc,
     last_update_evidence,
 )
@@ -345,7 +346,7 @@ def _notice_spec() -> tuple[re.Pattern[str], set[str], tuple[str, ...]]:
 def notice_end_dates(text: str) -> list[tuple[str, date]]:
     """(label, end date) for every stated end of a notice period in `text`."""
     pattern, period, _ = _notice_spec()
-    lines = unicodedata.normalize("NFKC", text or "").split("\n")
+    lines = fold_width(text or "").split("\n")
     out: list[tuple[str, date]] = []
     for i, line in enumerate(lines):
         for m in pattern.finditer(line):

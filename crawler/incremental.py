@@ -14,7 +14,7 @@ from scrapy import Request
 from sqlalchemy import select
 
 from checks.facts import LinkRef, PageFacts
-from crawler.store import LinkRow, PageRow, SiteRow, Store
+from crawler.store import LinkRow, PageRow, SiteRow, Store, url_hash
 
 
 class PreviousCrawl:
@@ -42,11 +42,10 @@ class PreviousCrawl:
 
     def page(self, url: str) -> tuple[PageFacts, list[LinkRef]] | None:
         with self.store.session() as s:
-            row = s.scalars(select(PageRow).where(PageRow.site_id == self.site_id, PageRow.url == url)
-                            .limit(1)).first()
-            if row is None:
+            data = s.execute(select(PageRow.facts).where(PageRow.site_id == self.site_id,
+                                                         PageRow.url_hash == url_hash(url)).limit(1)).scalar()
+            if data is None:
                 return None
-            data = dict(row.facts)
             data["headings"] = [tuple(h) for h in data.get("headings", [])]
             facts = PageFacts(**data)
             links = [LinkRef(r.source, r.target, r.text, r.tag) for r in s.execute(

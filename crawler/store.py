@@ -22,6 +22,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -90,6 +91,7 @@ class PageRow(Base):
 
 class LinkRow(Base):
     __tablename__ = "links"
+    __table_args__ = (Index("ix_links_site_source", "site_id", "source"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
     source: Mapped[str] = mapped_column(Text)
@@ -291,8 +293,9 @@ class Store:
                 hosts=list(site.hosts or []), a11y_status=site.a11y_status,
                 a11y_detail=site.a11y_detail, extra=dict(site.extra or {}),
             )
-            for row in s.scalars(select(PageRow).where(PageRow.site_id == site_id).order_by(PageRow.id)):
-                data = dict(row.facts)
+            # plain columns, streamed: ORM rows would keep every raw facts dict alive beside its PageFacts
+            for data in s.execute(select(PageRow.facts).where(PageRow.site_id == site_id).order_by(PageRow.id)
+                                  .execution_options(yield_per=500)).scalars():
                 data["headings"] = [tuple(h) for h in data.get("headings", [])]
                 facts.pages.append(PageFacts(**data))
             # menus repeat the same targets and texts on every page: share one string object each
@@ -302,8 +305,9 @@ class Store:
                                  .where(LinkRow.site_id == site_id).order_by(LinkRow.id)):
                 facts.links.append(LinkRef(intern(row.source), intern(row.target), intern(row.text),
                                            intern(row.tag)))
-            for row in s.scalars(select(LinkResultRow).where(LinkResultRow.site_id == site_id)):
-                result = LinkResult(**row.data)
+            for data in s.execute(select(LinkResultRow.data).where(LinkResultRow.site_id == site_id)
+                                  .execution_options(yield_per=1000)).scalars():
+                result = LinkResult(**data)
                 facts.link_results[result.url] = result
             seen_skips: set[tuple[str, str]] = set()
             for row in s.execute(select(SkippedRow.url, SkippedRow.reason)
