@@ -7,15 +7,15 @@ import json
 import shutil
 import sys
 import time
-
-sys.path.insert(0, '/work/main')
 from datetime import date
 from pathlib import Path
 
-from bench.serve import serve
-from crawler.runner import AuditOptions, audit_site
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.serve import serve  # noqa: E402
+from crawler.runner import AuditOptions, audit_site  # noqa: E402
 
-out = Path("/tmp/da-bench/two-workers"); shutil.rmtree(out, ignore_errors=True)
+out = Path("/tmp/da-bench/two-workers")
+shutil.rmtree(out, ignore_errors=True)
 manifest = json.load(open("/tmp/da-bench/site-10000/manifest.json"))
 with serve(Path("/tmp/da-bench/site-10000")) as s:
     t = time.monotonic()
