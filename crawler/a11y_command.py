@@ -21,13 +21,9 @@ from checks.facts import Agency, SiteFacts
 from checks.results import results_document, site_entry
 from crawler import __version__
 from crawler.a11y import A11yOptions, apply_to_facts, run_accessibility, template_id, url_pattern
-from crawler.runner import AuditError, prepare_out_dir, validate_url, write_outputs
+from crawler.runner import AuditError, iso_utc, prepare_out_dir, validate_url, write_outputs
 
 EXIT_OK, EXIT_INCOMPLETE = 0, 3
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def run_a11y_command(args: argparse.Namespace) -> int:
@@ -52,8 +48,8 @@ def run_a11y_command(args: argparse.Namespace) -> int:
     detail = None if status == "ok" else (run.detail or run.status)
     entry = site_entry(facts, findings, ctx, status=status, detail=detail, duration_s=run.duration_s)
     entry["stats"]["pages"] = run.pages_tested
-    results = results_document(run_id=uuid.uuid4().hex[:12], started_at=_iso(started),
-                               finished_at=_iso(datetime.now(UTC)), today=today.isoformat(),
+    results = results_document(run_id=uuid.uuid4().hex[:12], started_at=iso_utc(started),
+                               finished_at=iso_utc(), today=today.isoformat(),
                                version=__version__, sites=[entry])
     write_outputs(results, out_dir, lang)
     if not getattr(args, "quiet", False):

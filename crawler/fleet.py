@@ -34,9 +34,11 @@ from crawler.runner import (
     AuditOptions,
     crawl_site,
     finalize_site,
+    iso_utc,
     kill_children,
     prepare_out_dir,
     write_outputs,
+    write_results_json,
 )
 from crawler.store import Store, default_db_url
 
@@ -266,14 +268,9 @@ def _run_locked(fleet: FleetOptions, cfg: FleetConfig, entries: list[AgencyEntry
 
 
 def _write_fleet_outputs(results: dict[str, Any], fleet: FleetOptions) -> None:
-    path = fleet.out_dir / "results.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
-    os.replace(tmp, path)
-    try:
-        from reports.render import render_overview
-    except ImportError:
-        return
+    from reports.render import render_overview
+
+    write_results_json(results, fleet.out_dir)
     render_overview(results, fleet.out_dir, lang=fleet.lang)
 
 
@@ -282,4 +279,4 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return iso_utc()

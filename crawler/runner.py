@@ -325,7 +325,7 @@ def finalize_site(store: Store, run_id: str, site_id: int, opts: AuditOptions,
     from checks.trend import annotate_trend
 
     run = store.run(run_id)
-    entry["run"] = {"id": run_id, "finished_at": _iso(datetime.now(UTC)), "today": run.today if run else None}
+    entry["run"] = {"id": run_id, "finished_at": iso_utc(), "today": run.today if run else None}
     annotate_trend(entry, store.earlier_results(facts.agency.url, run_id))
     entry.pop("run", None)
     return entry
@@ -337,13 +337,18 @@ def _merge(old: dict | None, new: dict) -> dict:
     return merged
 
 
-def write_outputs(results: dict[str, Any], out_dir: Path, lang: str) -> list[Path]:
-    """results.json always; the human reports when the renderers are installed."""
+def write_results_json(results: dict[str, Any], out_dir: Path) -> Path:
+    """Write results.json atomically: a reader never sees half a file."""
     path = out_dir / "results.json"
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
     os.replace(tmp, path)
-    written = [path]
+    return path
+
+
+def write_outputs(results: dict[str, Any], out_dir: Path, lang: str) -> list[Path]:
+    """results.json and the human reports."""
+    written = [write_results_json(results, out_dir)]
     from reports.render import render_all
 
     written.extend(render_all(results, out_dir, lang=lang))
@@ -370,17 +375,24 @@ def audit_site(opts: AuditOptions) -> dict[str, Any]:
         else:
             crawl_site(opts, db_url, site_id)
         entry = finalize_site(store, run_id, site_id, opts, time.monotonic() - t0)
-        results = results_document(run_id=run_id, started_at=_iso(started), finished_at=_iso(datetime.now(UTC)),
-                                   today=opts.today.isoformat(), version=__version__, sites=[entry])
-        store.finish_run(run_id, "done", results)
-        write_outputs(results, out_dir, opts.lang)
-        return results
+        return complete_run(store, run_id, started, opts.today, entry, out_dir, opts.lang)
     finally:
         store.close()
 
 
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+def complete_run(store: Store, run_id: str, started: datetime, today: date, entry: dict[str, Any],
+                 out_dir: Path, lang: str) -> dict[str, Any]:
+    """Close a one-site run: assemble results.json, keep it in the store, write it and the reports."""
+    results = results_document(run_id=run_id, started_at=iso_utc(started), finished_at=iso_utc(),
+                               today=today.isoformat(), version=__version__, sites=[entry])
+    store.finish_run(run_id, "done", results)
+    write_outputs(results, out_dir, lang)
+    return results
+
+
+def iso_utc(value: datetime | None = None) -> str:
+    """ISO-8601 UTC with a Z, as the contract writes times (now when no value is given)."""
+    return (value or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 # --- `scrapy crawl agency -a url=…` from the repository root ----------------------------------------
@@ -401,10 +413,7 @@ def standalone_begin(spider: Any, crawler: Any) -> None:
 
     def closed(spider: Any, reason: str) -> None:
         entry = finalize_site(store, run_id, spider.site_id, opts, (datetime.now(UTC) - started).total_seconds())
-        results = results_document(run_id=run_id, started_at=_iso(started), finished_at=_iso(datetime.now(UTC)),
-                                   today=today.isoformat(), version=__version__, sites=[entry])
-        store.finish_run(run_id, "done", results)
-        write_outputs(results, out_dir, "zh-TW")
+        complete_run(store, run_id, started, today, entry, out_dir, "zh-TW")
         store.close()
 
     crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)

@@ -84,6 +84,15 @@ class Site:
         self.routes[path] = (status, {"Content-Type": "text/html; charset=utf-8", **headers}, body)
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on (for refused connections and servers started by tests)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def page(title: str, body: str = "", lang: str = "zh-Hant-TW") -> str:
     return (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>'
             f"</head><body><h1>{title}</h1>{body}</body></html>")

@@ -8,21 +8,14 @@ once per module and each test asserts one behaviour on the stored facts and resu
 from __future__ import annotations
 
 import json
-import socket
 from datetime import date
 from pathlib import Path
 
 import pytest
-from servers import Site, page
+from servers import Site, free_port, page
 
 from crawler.runner import AuditOptions, audit_site
 from crawler.store import Store
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

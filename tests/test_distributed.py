@@ -20,7 +20,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from servers import Site, page
+from servers import Site, free_port, page
 from sqlalchemy import func, select
 
 from checks.facts import Agency
@@ -29,12 +29,6 @@ from crawler.runner import AuditOptions, audit_site
 from crawler.store import LinkResultRow, PageRow, Store
 
 PAGES = 80
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
