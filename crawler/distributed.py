@@ -16,7 +16,6 @@ would close busy workers: the coordinator's stop key closes them instead), start
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import subprocess
@@ -45,30 +44,67 @@ def keys(run_key: str) -> dict[str, str]:
             "workers": f"{base}:workers", "stop": f"{base}:stop", "base": base}
 
 
-def inflight_key(request: Request) -> str:
-    """One logical request: retries keep their key, a HEAD and a GET of one URL do not share it."""
-    meta = request.meta
-    raw = "\x1f".join((request.method, request.url, str(meta.get("da_mode")), str(meta.get("da_target"))))
-    return hashlib.sha1(raw.encode("utf-8", "surrogatepass")).hexdigest()
+# Mark-as-seen and push in one step: a worker killed between the two would otherwise leave a URL
+# marked as seen that no queue holds, and it would never be crawled.
+_ENQUEUE = """
+if ARGV[4] == '1' or redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
+  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+  if ARGV[5] ~= '' then
+    redis.call('HDEL', KEYS[3], ARGV[5])
+    redis.call('HDEL', KEYS[4], ARGV[5])
+  end
+  return 1
+end
+return 0
+"""
+# Pop and record as in flight in one step, for the same reason.
+_POP = """
+local found = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #found == 0 then return nil end
+redis.call('ZREM', KEYS[1], found[1])
+local key = redis.sha1hex(found[1])
+redis.call('HSET', KEYS[2], key, found[1])
+redis.call('HSET', KEYS[3], key, found[2])
+return {key, found[1]}
+"""
 
 
 class FrontierScheduler(Scheduler):
-    """scrapy-redis scheduler that records each popped request as in flight for this worker."""
+    """scrapy-redis scheduler whose enqueue and pop are atomic, and which records each popped
+    request as in flight for this worker until its output is stored."""
 
     def open(self, spider: Any) -> None:
         super().open(spider)
         self.worker = spider.worker_id
         self.base = keys(spider.run_key)["base"]
+        self._enqueue = self.server.register_script(_ENQUEUE)
+        self._pop = self.server.register_script(_POP)
+
+    def enqueue_request(self, request: Request) -> bool:
+        fingerprint = self.df.request_fingerprint(request)
+        # a retry is a copy of a request in flight here: queue the copy and drop the old record together
+        previous = request.meta.pop("da_inflight", "")
+        added = self._enqueue(keys=[self.df.key, self.queue.key, f"{self.base}:inflight:{self.worker}",
+                                    f"{self.base}:score:{self.worker}"],
+                              args=[fingerprint, -request.priority, self.queue._encode_request(request),
+                                    "1" if request.dont_filter else "0", previous])
+        if not added:
+            self.df.log(request, self.spider)
+            return False
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis", spider=self.spider)
+        return True
 
     def next_request(self) -> Request | None:
-        request = super().next_request()
-        if request is not None:
-            key = inflight_key(request)
-            encoded = self.queue._encode_request(request)
-            pipe = self.server.pipeline()
-            pipe.hset(f"{self.base}:inflight:{self.worker}", key, encoded)
-            pipe.hset(f"{self.base}:score:{self.worker}", key, -request.priority)
-            pipe.execute()
+        popped = self._pop(keys=[self.queue.key, f"{self.base}:inflight:{self.worker}",
+                                 f"{self.base}:score:{self.worker}"])
+        if not popped:
+            return None
+        key, encoded = popped
+        request = self.queue._decode_request(encoded)
+        request.meta["da_inflight"] = key.decode() if isinstance(key, bytes) else key
+        if self.stats:
+            self.stats.inc_value("scheduler/dequeued/redis", spider=self.spider)
         return request
 
 
@@ -130,11 +166,11 @@ class DistributedAgencySpider(RedisMixin, AgencySpider):
             if isinstance(output, PageItem):
                 output.facts.extra["worker"] = self.worker_id
             yield output
-        yield DoneItem(inflight_key(response.request))
+        yield DoneItem(response.request.meta.get("da_inflight", ""))
 
     def on_error(self, failure: Any):  # noqa: ANN201
         yield from super().on_error(failure)
-        yield DoneItem(inflight_key(failure.request))
+        yield DoneItem(failure.request.meta.get("da_inflight", ""))
 
 
 class DoneTracker:
@@ -150,7 +186,7 @@ class DoneTracker:
         return tracker
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
-        if isinstance(item, DoneItem):
+        if isinstance(item, DoneItem) and item.key:
             spider = self.spider  # the store pipeline (batch size 1) has written what came before
             base = keys(spider.run_key)["base"]
             pipe = spider.server.pipeline()

@@ -237,7 +237,11 @@ def gather_accessibility(store: Store, site_id: int, facts: SiteFacts, opts: Aud
             run.status, run.detail = "ok", None
             run.axe_version = next(iter(reused.values())).axe_version
         facts.a11y_status, facts.a11y_detail = run.status, run.detail
-        facts.a11y = [*reused.values(), *run.results]
+        tested = {result.url: result for result in run.results}
+        # sample order, whatever came from where: the shared-component de-duplication reports a
+        # violation on the first page it meets, so the order must not depend on what was reused
+        facts.a11y = [reused.get(url) or tested[url] for url, *_ in sample if url in reused or url in tested]
+        facts.a11y += [r for r in run.results if r.url not in {url for url, *_ in sample}]
         facts.extra["axe_version"] = run.axe_version
         if reused:
             facts.extra["a11y_reused"] = len(reused)
