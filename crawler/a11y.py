@@ -250,8 +250,11 @@ def select_sample(facts: SiteFacts, options: A11yOptions) -> list[SampleEntry]:
     Always: home, 主動公開資訊 page(s), site map, search results, a page with a form, contact page;
     then one page per template (largest templates first, at most `max_templates`); then a random
     sample seeded with `options.seed` until `sample_size` pages are chosen. "all" = every page.
+    Pages are considered by (depth, URL), not in the order the crawl happened to store them, so two
+    audits of the same site test the same pages in the same order (and report a shared component's
+    violation on the same page).
     """
-    pages = [p for p in facts.pages if _is_html_page(p)]
+    pages = sorted((p for p in facts.pages if _is_html_page(p)), key=lambda p: (p.depth, p.url))
     if not pages:
         return [(facts.agency.url, "home", "tpl-unknown")] if facts.agency.url else []
     by_url = {p.url: p for p in pages}

@@ -2,7 +2,8 @@
 
 A second run over an unchanged site sends conditional requests (RFC 9110 §13.1); a page answered with
 304 Not Modified is neither downloaded nor parsed again: its stored facts and links from the previous
-run are copied into this run, and every link it carries is still verified. Accessibility results are
+run are copied into this run inside the database (INSERT … SELECT), and every link it carries is still
+verified. Accessibility results are
 reused by content hash (crawler.a11y reads `facts.extra["sha1"]`).
 """
 
@@ -41,17 +42,21 @@ class PreviousCrawl:
         return headers
 
     def page(self, url: str) -> tuple[PageFacts, list[LinkRef]] | None:
+        """What the spider needs of an unchanged page: its facts (without text) and its links.
+
+        The page itself is not written again from here: the pipeline copies its stored row and links
+        inside the database (`Store.copy_unchanged_pages`)."""
         with self.store.session() as s:
             data = s.execute(select(PageRow.facts).where(PageRow.site_id == self.site_id,
                                                          PageRow.url_hash == url_hash(url)).limit(1)).scalar()
             if data is None:
                 return None
+            data.pop("text", None)
             data["headings"] = [tuple(h) for h in data.get("headings", [])]
             facts = PageFacts(**data)
             links = [LinkRef(r.source, r.target, r.text, r.tag) for r in s.execute(
                 select(LinkRow.source, LinkRow.target, LinkRow.text, LinkRow.tag)
                 .where(LinkRow.site_id == self.site_id, LinkRow.source == url).order_by(LinkRow.id))]
-        facts.extra = {**facts.extra, "not_modified": True}
         return facts, links
 
     def close(self) -> None:

@@ -28,3 +28,12 @@ class SkippedItem:
 
     url: str
     reason: str
+
+
+@dataclass
+class UnchangedPageItem:
+    """An in-scope page the server answered 304 Not Modified: copy its stored facts from `previous_site`."""
+
+    url: str
+    depth: int
+    previous_site: int

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crawler.items import LinkResultItem, PageItem, SkippedItem
+from crawler.items import LinkResultItem, PageItem, SkippedItem, UnchangedPageItem
 from crawler.store import Store
 
 BATCH = 200
@@ -21,6 +21,7 @@ class StorePipeline:
         self.batch = int(getattr(spider, "store_batch", BATCH))
         self.results: list = []
         self.skipped: list = []
+        self.unchanged: dict[int, dict[str, int]] = {}  # previous site id -> {url: depth}
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StorePipeline:
@@ -35,13 +36,19 @@ class StorePipeline:
             self.results.append(item.result)
         elif isinstance(item, SkippedItem):
             self.skipped.append((item.url, item.reason))
-        if len(self.pages) + len(self.results) + len(self.skipped) >= self.batch:
+        elif isinstance(item, UnchangedPageItem):
+            self.unchanged.setdefault(item.previous_site, {})[item.url] = item.depth
+        pending = len(self.pages) + len(self.results) + len(self.skipped) + sum(map(len, self.unchanged.values()))
+        if pending >= self.batch:
             self.flush()
         return item
 
     def flush(self) -> None:
         if self.pages:
             self.store.add_pages(self.site_id, self.pages)
+        for previous, depths in self.unchanged.items():
+            self.store.copy_unchanged_pages(self.site_id, previous, depths)
+        self.unchanged = {}
         if self.results:
             self.store.add_link_results(self.site_id, self.results)
         if self.skipped:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import uuid
 from collections.abc import Iterable
 from dataclasses import asdict
@@ -29,12 +30,17 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
     select,
+)
+from sqlalchemy import (
+    text as sql_text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from checks.facts import A11yPageResult, Agency, LinkRef, LinkResult, PageFacts, SiteFacts
+from checks.lazy_facts import LinkTable, StoredPageFacts
 
 
 class Base(DeclarativeBase):
@@ -86,7 +92,12 @@ class PageRow(Base):
     elapsed_s: Mapped[float] = mapped_column(Float, default=0.0)
     last_modified: Mapped[str | None] = mapped_column(String(100), nullable=True)
     etag: Mapped[str | None] = mapped_column(String(300), nullable=True)
-    facts: Mapped[dict] = mapped_column(JSON, default=dict)
+    facts: Mapped[dict] = mapped_column(JSON, default=dict)  # PageFacts without its text
+    # the visible text: the bulk of a page's facts, read only by the checks that need it, one page at a
+    # time (StoredPageFacts), so an audit never holds every page's text at once
+    page_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    depth: Mapped[int | None] = mapped_column(Integer, nullable=True)  # link depth in THIS run
+    reused_from: Mapped[int | None] = mapped_column(Integer, nullable=True)  # site id a 304 page was copied from
 
 
 class LinkRow(Base):
@@ -164,12 +175,18 @@ class Store:
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         Base.metadata.create_all(self.engine)
+        add_missing_columns(self.engine)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        self._local = threading.local()
+        self._raw_connections: list[Any] = []
 
     def session(self) -> Session:
         return self.session_factory()
 
     def close(self) -> None:
+        for conn in self._raw_connections:
+            conn.close()
+        self._raw_connections.clear()
         self.engine.dispose()
 
     # --- runs and sites -------------------------------------------------------------------------
@@ -242,15 +259,60 @@ class Store:
         with self.session() as s, s.begin():
             for item in pages:
                 p, links = item if isinstance(item, tuple) else (item, [])
-                row = {"site_id": site_id, "url": p.url, "url_hash": url_hash(p.url), "final_url": p.final_url,
-                       "status": p.status, "content_type": p.content_type, "size": p.size,
-                       "elapsed_s": p.elapsed_s, "last_modified": p.last_modified, "etag": p.etag,
-                       "facts": _jsonable(asdict(p))}
-                inserted = s.execute(_insert_ignore(self.engine, PageRow, row)).rowcount
+                inserted = s.execute(_insert_ignore(self.engine, PageRow, page_row(site_id, p))).rowcount
                 if inserted and links:
                     s.execute(LinkRow.__table__.insert(), [
                         {"site_id": site_id, "source": lk.source, "target": lk.target, "text": lk.text,
                          "tag": lk.tag} for lk in links])
+
+    def copy_unchanged_pages(self, site_id: int, previous_site: int, depths: dict[str, int]) -> int:
+        """Copy pages answered 304 (and their links) from the previous audit, inside the database.
+
+        An unchanged page is neither re-parsed nor re-encoded: its row and links are copied with one
+        INSERT … SELECT each (issue 6, incremental recrawl). Pages already stored for `site_id` are left
+        alone, so a batch replayed after an interruption counts once. Returns the pages copied."""
+        hashes = {url_hash(url): (url, depth) for url, depth in depths.items()}
+        with self.session() as s, s.begin():
+            present = set(s.scalars(select(PageRow.url_hash).where(PageRow.site_id == site_id,
+                                                                   PageRow.url_hash.in_(list(hashes)))))
+            wanted = [h for h in hashes if h not in present]
+            if not wanted:
+                return 0
+            page_cols = ["url", "url_hash", "final_url", "status", "content_type", "size", "elapsed_s",
+                         "last_modified", "etag", "facts", "page_text"]
+            t = PageRow.__table__
+            s.execute(t.insert().from_select(
+                ["site_id", *page_cols, "reused_from"],
+                select(_literal(site_id), *(t.c[c] for c in page_cols), _literal(previous_site))
+                .where(t.c.site_id == previous_site, t.c.url_hash.in_(wanted))))
+            s.execute(t.update().where(t.c.site_id == site_id, t.c.url_hash == _bind("h"))
+                      .values(depth=_bind("d")), [{"h": h, "d": hashes[h][1]} for h in wanted])
+            lt = LinkRow.__table__
+            s.execute(lt.insert().from_select(
+                ["site_id", "source", "target", "text", "tag"],
+                select(_literal(site_id), lt.c.source, lt.c.target, lt.c.text, lt.c.tag)
+                .where(lt.c.site_id == previous_site, lt.c.source.in_([hashes[h][0] for h in wanted]))
+                .order_by(lt.c.id)))
+        return len(wanted)
+
+    def page_text(self, site_id: int, url: str) -> str:
+        """The stored visible text of one page ("" when none was kept).
+
+        Called once per page by each check that reads text, so it uses a plain DB-API cursor kept per
+        thread: through the ORM the lookups cost more than the checks themselves."""
+        conn = getattr(self._local, "text_conn", None)
+        if conn is None:
+            conn = self._local.text_conn = self.engine.raw_connection()
+            self._raw_connections.append(conn)
+        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        cursor = conn.cursor()
+        try:
+            cursor.execute(f"SELECT page_text FROM pages WHERE site_id = {mark} AND url_hash = {mark}",
+                           (site_id, url_hash(url)))
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        return (row[0] or "") if row else ""
 
     def add_links(self, site_id: int, links: Iterable[LinkRef]) -> None:
         rows = [{"site_id": site_id, "source": lk.source, "target": lk.target, "text": lk.text,
@@ -278,12 +340,20 @@ class Store:
                 s.add(A11yRow(site_id=site_id, url=r.url, status=r.status, data=asdict(r)))
 
     def replace_findings(self, site_id: int, findings: Iterable[Any]) -> None:
+        """Replace a site's findings, written in batches of plain rows (tens of thousands at 10k pages)."""
+        table = FindingRow.__table__
         with self.session() as s, s.begin():
-            s.query(FindingRow).filter(FindingRow.site_id == site_id).delete()
+            s.execute(table.delete().where(table.c.site_id == site_id))
+            batch: list[dict[str, Any]] = []
             for f in findings:
-                s.add(FindingRow(site_id=site_id, check=f.check, rule=f.rule, severity=f.severity,
-                                 page=f.page, target=f.target, fingerprint=f.fingerprint,
-                                 detail=f.detail, evidence=_jsonable(f.evidence)))
+                batch.append({"site_id": site_id, "check": f.check, "rule": f.rule, "severity": f.severity,
+                              "page": f.page, "target": f.target, "fingerprint": f.fingerprint,
+                              "detail": f.detail, "evidence": _jsonable(f.evidence)})
+                if len(batch) >= 2000:
+                    s.execute(table.insert(), batch)
+                    batch = []
+            if batch:
+                s.execute(table.insert(), batch)
 
     def load_site_facts(self, site_id: int) -> SiteFacts:
         with self.session() as s:
@@ -293,18 +363,29 @@ class Store:
                 hosts=list(site.hosts or []), a11y_status=site.a11y_status,
                 a11y_detail=site.a11y_detail, extra=dict(site.extra or {}),
             )
-            # plain columns, streamed: ORM rows would keep every raw facts dict alive beside its PageFacts
-            for data in s.execute(select(PageRow.facts).where(PageRow.site_id == site_id).order_by(PageRow.id)
-                                  .execution_options(yield_per=500)).scalars():
-                data["headings"] = [tuple(h) for h in data.get("headings", [])]
-                facts.pages.append(PageFacts(**data))
-            # menus repeat the same targets and texts on every page: share one string object each
-            shared: dict[str, str] = {}
-            intern = lambda value: shared.setdefault(value, value)  # noqa: E731
-            for row in s.execute(select(LinkRow.source, LinkRow.target, LinkRow.text, LinkRow.tag)
-                                 .where(LinkRow.site_id == site_id).order_by(LinkRow.id)):
-                facts.links.append(LinkRef(intern(row.source), intern(row.target), intern(row.text),
-                                           intern(row.tag)))
+            # plain columns, streamed; the text stays in the store (StoredPageFacts reads it on demand)
+            loader = lambda url: self.page_text(site_id, url)  # noqa: E731
+            with self.engine.connect() as conn:
+                for data, depth, reused in conn.execute(
+                        select(PageRow.facts, PageRow.depth, PageRow.reused_from)
+                        .where(PageRow.site_id == site_id).order_by(PageRow.id)
+                        .execution_options(stream_results=True, yield_per=500)):
+                    data["headings"] = [tuple(h) for h in data.get("headings", [])]
+                    page = StoredPageFacts(**data)
+                    page.loader = loader
+                    if depth is not None:
+                        page.depth = depth
+                    if reused is not None:
+                        page.extra["not_modified"] = True
+                    facts.pages.append(page)
+            # menus repeat the same targets and texts on every page: one string each, four ints a link
+            links = LinkTable()
+            with self.engine.connect() as conn:  # Core rows: the ORM's per-row wrapping costs seconds here
+                links.add_rows(conn.execute(
+                    select(LinkRow.source, LinkRow.target, LinkRow.text, LinkRow.tag)
+                    .where(LinkRow.site_id == site_id).order_by(LinkRow.id)
+                    .execution_options(stream_results=True, yield_per=5000)))
+            facts.links = links
             for data in s.execute(select(LinkResultRow.data).where(LinkResultRow.site_id == site_id)
                                   .execution_options(yield_per=1000)).scalars():
                 result = LinkResult(**data)
@@ -328,6 +409,39 @@ class Store:
 
             return {"pages": count(PageRow), "links": count(LinkRow), "link_results": count(LinkResultRow),
                     "skipped": count(SkippedRow), "findings": count(FindingRow)}
+
+
+def page_row(site_id: int, page: PageFacts) -> dict[str, Any]:
+    """The `pages` row of one page: facts as JSON without the text, the text compressed beside it."""
+    data = asdict(page)
+    text = data.pop("text", "") or ""
+    return {"site_id": site_id, "url": page.url, "url_hash": url_hash(page.url), "final_url": page.final_url,
+            "status": page.status, "content_type": page.content_type, "size": page.size,
+            "elapsed_s": page.elapsed_s, "last_modified": page.last_modified, "etag": page.etag,
+            "facts": _jsonable(data), "depth": page.depth,
+            "page_text": text or None}
+
+
+def _literal(value: int) -> Any:
+    from sqlalchemy import literal
+
+    return literal(value, Integer)
+
+
+def _bind(name: str) -> Any:
+    from sqlalchemy import bindparam
+
+    return bindparam(name)
+
+
+def add_missing_columns(engine: Engine) -> None:
+    """Bring a store written by an earlier version up to this schema (new nullable columns only)."""
+    existing = {c["name"] for c in inspect(engine).get_columns("pages")}
+    added = {"page_text": "TEXT", "depth": "INTEGER", "reused_from": "INTEGER"}
+    with engine.begin() as conn:
+        for name, sql_type in added.items():
+            if name not in existing:
+                conn.execute(sql_text(f"ALTER TABLE pages ADD COLUMN {name} {sql_type}"))
 
 
 def url_hash(url: str) -> str:

@@ -61,9 +61,45 @@ def test_second_run_of_unchanged_site_uses_304_and_keeps_every_finding(site, tmp
     # every link is still verified, not taken from the last run
     assert ("HEAD", "/doc.pdf") in site.hits and ("GET", "/gone.html") in site.hits
     store = Store(f"sqlite:///{tmp_path / 'audit.sqlite'}")
-    facts = store.load_site_facts(2)
-    store.close()
+    facts, before = store.load_site_facts(2), store.load_site_facts(1)
     assert all(p.extra.get("not_modified") for p in facts.pages)
+    # the unchanged pages were copied inside the database: same text, depth and links as last time
+    assert sorted((p.url, p.depth, p.text) for p in facts.pages) == \
+        sorted((p.url, p.depth, p.text) for p in before.pages)
+    assert "更新日期：112-03-15" in facts.page(site.url + "/news.html").text
+    assert sorted((lk.source, lk.target, lk.text) for lk in facts.links) == \
+        sorted((lk.source, lk.target, lk.text) for lk in before.links)
+    assert len(facts.links) == 5  # 4 on the home page, 1 on news.html
+    # a batch replayed after an interruption is not copied twice
+    assert store.copy_unchanged_pages(2, 1, {site.url + "/": 0}) == 0
+    assert len(store.load_site_facts(2).links) == 5
+    store.close()
+
+
+def test_store_written_by_an_earlier_version_is_upgraded_and_still_read(tmp_path):
+    """Stores from before the text moved to its own column keep working: columns are added, and a
+    page whose text is still inside its facts JSON is read as it was."""
+    import sqlite3
+
+    from checks.facts import Agency, PageFacts
+
+    db = tmp_path / "old.sqlite"
+    store = Store(f"sqlite:///{db}")
+    site_id = store.create_site(store.create_run(date(2026, 11, 23), "0", {}), Agency("舊", "http://a.test/"), [])
+    store.add_pages(site_id, [PageFacts(url="http://a.test/", title="首頁", text="更新日期：115-01-02")])
+    store.close()
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE pages SET facts = json_set(facts, '$.text', page_text)")
+    for column in ("page_text", "depth", "reused_from"):
+        conn.execute(f"ALTER TABLE pages DROP COLUMN {column}")
+    conn.commit()
+    conn.close()
+    store = Store(f"sqlite:///{db}")
+    [page] = store.load_site_facts(site_id).pages
+    assert page.title == "首頁" and page.text == "更新日期：115-01-02"
+    store.add_pages(site_id, [PageFacts(url="http://a.test/b.html", text="新的")])
+    assert [p.text for p in store.load_site_facts(site_id).pages] == ["更新日期：115-01-02", "新的"]
+    store.close()
 
 
 def test_changed_page_is_fetched_and_parsed_again(site, tmp_path):

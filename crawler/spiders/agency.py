@@ -44,7 +44,7 @@ from checks.facts import LinkResult
 from checks.links import url_key
 from crawler.encoding import decode_html
 from crawler.extract import extract_page
-from crawler.items import LinkResultItem, PageItem, SkippedItem
+from crawler.items import LinkResultItem, PageItem, SkippedItem, UnchangedPageItem
 from crawler.middlewares import AddressPolicy, literal_ip
 
 NOT_FETCHED_SCHEMES = {"mailto", "tel", "javascript", "data", "sms", "fax", "callto", "skype", "about"}
@@ -352,8 +352,7 @@ class AgencySpider(Spider):
             reused = self.previous.page(target)
             if reused is not None:  # unchanged since the last audit: reuse its facts, still follow links
                 facts, links = reused
-                facts.depth = meta["da_depth"]
-                yield PageItem(facts, links)
+                yield UnchangedPageItem(target, meta["da_depth"], self.previous.site_id)
                 yield LinkResultItem(LinkResult(
                     url=target, status=304, method=method, final_url=response.url, redirects=list(chain),
                     content_type=facts.content_type, in_scope=True, anchors=facts.anchors, title=facts.title,

@@ -1,0 +1,110 @@
+"""Facts read back from the run store in bounded memory: what lets a 100,000-page site be audited.
+
+Checks read `facts.links` and `page.text` exactly as they read in-memory facts built by tests; these two
+containers only change where the bytes live (issue 6: memory must not grow with the page count beyond
+the stored facts):
+
+- `LinkTable` keeps every link as four small integers into one table of distinct strings (menus repeat
+  the same targets and texts on every page), and hands out `LinkRef` objects while it is iterated;
+- `StoredPageFacts` leaves a page's visible text in the store and reads it again each time a check asks
+  (the text is the bulk of a page's facts, and only a few checks read it, one page at a time).
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from checks.facts import LinkRef, PageFacts
+
+
+class LinkTable:
+    """A list-like, append-only sequence of `LinkRef`, stored as indices into shared strings."""
+
+    __slots__ = ("_strings", "_index", "_source", "_target", "_text", "_tag")
+
+    def __init__(self, links: Iterable[LinkRef] = ()) -> None:
+        self._strings: list[str] = []
+        self._index: dict[str, int] = {}
+        self._source, self._target, self._text, self._tag = (array("I") for _ in range(4))
+        self.extend(links)
+
+    def _id(self, value: str) -> int:
+        ident = self._index.get(value)
+        if ident is None:
+            ident = self._index[value] = len(self._strings)
+            self._strings.append(value)
+        return ident
+
+    def add(self, source: str, target: str, text: str, tag: str) -> None:
+        self._source.append(self._id(source))
+        self._target.append(self._id(target))
+        self._text.append(self._id(text))
+        self._tag.append(self._id(tag))
+
+    def add_rows(self, rows: Iterable[tuple[str, str, str, str]]) -> None:
+        """Append (source, target, text, tag) rows: the fast path for loading a stored site."""
+        index, strings = self._index, self._strings
+        columns = (self._source, self._target, self._text, self._tag)
+        for row in rows:
+            for value, column in zip(row, columns, strict=True):
+                ident = index.get(value)
+                if ident is None:
+                    ident = index[value] = len(strings)
+                    strings.append(value)
+                column.append(ident)
+
+    def append(self, link: LinkRef) -> None:
+        self.add(link.source, link.target, link.text, link.tag)
+
+    def extend(self, links: Iterable[LinkRef]) -> None:
+        for link in links:
+            self.append(link)
+
+    def __len__(self) -> int:
+        return len(self._source)
+
+    def __iter__(self) -> Iterator[LinkRef]:
+        s = self._strings
+        for i, j, k, m in zip(self._source, self._target, self._text, self._tag, strict=True):
+            yield LinkRef(s[i], s[j], s[k], s[m])
+
+    def __getitem__(self, position: int) -> LinkRef:
+        s = self._strings
+        return LinkRef(s[self._source[position]], s[self._target[position]], s[self._text[position]],
+                       s[self._tag[position]])
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LinkTable | list) and list(self) == list(other)
+
+    def __repr__(self) -> str:
+        return f"LinkTable({len(self)} links)"
+
+
+class StoredPageFacts(PageFacts):
+    """A page whose visible text stays in the run store until a check reads it.
+
+    `text` reads through `loader(url)` on every access and is not kept: a check that walks all pages
+    holds one page's text at a time. A text set explicitly (an old store kept it in the facts JSON)
+    is kept as given.
+    """
+
+    loader: Callable[[str], str] | None = None
+
+    @property  # type: ignore[override]
+    def text(self) -> str:
+        kept = self.__dict__.get("_text")
+        if kept is None and self.loader is not None:
+            return self.loader(self.url)
+        return kept or ""
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self.__dict__["_text"] = value or None
+
+    def __getstate__(self) -> dict[str, Any]:  # pickled/copied: keep the text, drop the loader
+        state = dict(self.__dict__)
+        state["_text"] = self.text
+        state.pop("loader", None)
+        return state
