@@ -18,6 +18,13 @@ ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0
+# Items are written by one synchronous, batching pipeline: processing a response's items one at a time
+# loses nothing. Scrapy's default (100) starts 100 asyncio tasks per response to process them "in
+# parallel"; on the 10,000-page benchmark that overhead alone was 40 % of the crawl's CPU time.
+CONCURRENT_ITEMS = 1
+# Scrapy re-reads and parses the callback's source (inspect + ast) for every response to warn about
+# `return value` in generators; our callbacks are covered by tests, and the check cost 4 % of the crawl.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.0
 AUTOTHROTTLE_MAX_DELAY = 10.0

@@ -13,7 +13,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -171,7 +171,7 @@ class Store:
         self.url = url
         # UTF-8 JSON, not \uXXXX escapes: Chinese page text is stored in a fifth of the space
         self.engine: Engine = create_engine(url, future=True,
-                                            json_serializer=lambda obj: json.dumps(obj, ensure_ascii=False))
+                                            json_serializer=_dumps)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         Base.metadata.create_all(self.engine)
@@ -259,7 +259,7 @@ class Store:
         with self.session() as s, s.begin():
             for item in pages:
                 p, links = item if isinstance(item, tuple) else (item, [])
-                inserted = s.execute(_insert_ignore(self.engine, PageRow, page_row(site_id, p))).rowcount
+                inserted = s.execute(self._statement("insert_page"), page_row(site_id, p)).rowcount
                 if inserted and links:
                     s.execute(LinkRow.__table__.insert(), [
                         {"site_id": site_id, "source": lk.source, "target": lk.target, "text": lk.text,
@@ -322,11 +322,35 @@ class Store:
                 s.execute(LinkRow.__table__.insert(), rows)
 
     def add_link_results(self, site_id: int, results: Iterable[LinkResult]) -> None:
-        with self.session() as s, s.begin():
-            for r in results:
-                row = {"site_id": site_id, "url": r.url, "url_hash": url_hash(r.url), "status": r.status,
-                       "error": r.error, "method": r.method, "data": _jsonable(asdict(r))}
-                s.execute(_upsert(self.engine, LinkResultRow, row, ("site_id", "url_hash")))
+        """Upsert link results in one executemany: a later answer for a URL replaces an earlier one."""
+        rows: dict[str, dict[str, Any]] = {}
+        for r in results:
+            key = url_hash(r.url)
+            rows.pop(key, None)  # keep the batch in arrival order, the last answer last
+            rows[key] = {"site_id": site_id, "url": r.url, "url_hash": key, "status": r.status,
+                         "error": r.error, "method": r.method, "data": _shallow_dict(r)}
+        if rows:
+            with self.session() as s, s.begin():
+                s.execute(self._statement("upsert_result"), list(rows.values()))
+
+    def _statement(self, name: str) -> Any:
+        """Insert statements built once per store: building one per row made SQLAlchemy compile each."""
+        cache = self.__dict__.setdefault("_statements", {})
+        if name not in cache:
+            if self.engine.dialect.name == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert
+            else:
+                from sqlalchemy.dialects.sqlite import insert
+            if name == "upsert_result":
+                stmt = insert(LinkResultRow.__table__)
+                keys = ("site_id", "url_hash")
+                cache[name] = stmt.on_conflict_do_update(
+                    index_elements=list(keys),
+                    set_={c.name: stmt.excluded[c.name] for c in LinkResultRow.__table__.c
+                          if c.name not in (*keys, "id")})
+            elif name == "insert_page":
+                cache[name] = insert(PageRow.__table__).on_conflict_do_nothing()
+        return cache[name]
 
     def add_skipped(self, site_id: int, items: Iterable[tuple[str, str]]) -> None:
         rows = [{"site_id": site_id, "url": url, "reason": reason} for url, reason in items]
@@ -413,12 +437,12 @@ class Store:
 
 def page_row(site_id: int, page: PageFacts) -> dict[str, Any]:
     """The `pages` row of one page: facts as JSON without the text, the text compressed beside it."""
-    data = asdict(page)
+    data = _shallow_dict(page)
     text = data.pop("text", "") or ""
     return {"site_id": site_id, "url": page.url, "url_hash": url_hash(page.url), "final_url": page.final_url,
             "status": page.status, "content_type": page.content_type, "size": page.size,
             "elapsed_s": page.elapsed_s, "last_modified": page.last_modified, "etag": page.etag,
-            "facts": _jsonable(data), "depth": page.depth,
+            "facts": data, "depth": page.depth,
             "page_text": text or None}
 
 
@@ -448,27 +472,6 @@ def url_hash(url: str) -> str:
     return hashlib.sha1(url.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _insert_ignore(engine: Engine, model: Any, row: dict[str, Any]) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike."""
-    if engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model.__table__).values(**row).on_conflict_do_nothing()
-
-
-def _upsert(engine: Engine, model: Any, row: dict[str, Any], keys: tuple[str, ...]) -> Any:
-    """INSERT … ON CONFLICT DO UPDATE: a later answer for the same target (a GET that read the
-    anchors after a HEAD) replaces the earlier one; a repeated one changes nothing."""
-    if engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(model.__table__).values(**row)
-    return stmt.on_conflict_do_update(index_elements=list(keys),
-                                      set_={k: v for k, v in row.items() if k not in keys})
-
-
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -479,6 +482,16 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 def _iso(value: datetime | None) -> str | None:
     return value.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+def _dumps(value: Any) -> str:
+    """JSON as the store keeps it: UTF-8 text (not \\uXXXX), anything unusual as its string."""
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _shallow_dict(obj: Any) -> dict[str, Any]:
+    """A dataclass's fields as a dict without asdict's deep copy (the serializer reads nested values)."""
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}
 
 
 def _jsonable(value: Any) -> Any:

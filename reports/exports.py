@@ -11,13 +11,18 @@ are removed.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
+import math
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from reports.i18n import rule_title, strings
+from reports.streaming import LazyArray, atomic_text, iter_json, write_chunks
 
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -34,7 +39,12 @@ CONTRACT_RULES: dict[str, str] = {
 
 
 def xml_text(value: Any, limit: int = MAX_CELL) -> str:
-    text = _XML_BAD.sub("", "" if value is None else str(value))
+    """Text XML can hold, at most `limit` characters."""
+    text = "" if value is None else str(value)
+    # every character _XML_BAD removes is non-printable (control, surrogate, noncharacter): the C-speed
+    # isprintable() spares the regex scan for almost every cell
+    if not text.isprintable():
+        text = _XML_BAD.sub("", text)
     return text[:limit]
 
 
@@ -52,30 +62,53 @@ def _indeterminate(site: dict[str, Any]) -> set[str]:
     return {str(f.get("fingerprint")) for f in ind.get("findings") or [] if isinstance(f, dict)}
 
 
-def finding_rows(results: dict[str, Any], lang: str) -> tuple[list[str], list[list[Any]]]:
-    """Header and one row per finding of every site (the table behind CSV, XLSX and ODS)."""
+# one encoder for every finding's evidence: same text as json.dumps(..., ensure_ascii=False), without
+# building a new encoder 40,000 times
+_EVIDENCE_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
+def finding_header(lang: str) -> list[str]:
+    t = strings(lang)
+    return [t[k] for k in ("col_agency", "col_agency_code", "col_check", "col_rule", "col_rule_title",
+                           "col_severity", "col_page", "col_target", "col_detail", "col_evidence",
+                           "col_fingerprint", "col_scored")]
+
+
+def count_findings(results: dict[str, Any]) -> int:
+    """How many rows `iter_finding_rows` yields (counted without building them)."""
+    return sum(1 for site in _sites(results) for f in site.get("findings") or [] if isinstance(f, dict))
+
+
+def iter_finding_rows(results: dict[str, Any], lang: str) -> Iterator[list[Any]]:
+    """One row per finding of every site (the table behind CSV, XLSX and ODS), made one at a time so
+    that 100,000 findings never sit in memory as rows."""
     from checks.scoring import fingerprint_of
 
     t = strings(lang)
-    header = [t[k] for k in ("col_agency", "col_agency_code", "col_check", "col_rule", "col_rule_title",
-                             "col_severity", "col_page", "col_target", "col_detail", "col_evidence",
-                             "col_fingerprint", "col_scored")]
-    rows: list[list[Any]] = []
+    scored, not_counted, indeterminate = t["scored"], t["not_counted"], t["indeterminate_short"]
+    titles: dict[str, str] = {}  # rule id -> title: a few dozen rules, tens of thousands of findings
+    encode = _EVIDENCE_JSON.encode
     for site in _sites(results):
         agency = site.get("agency") if isinstance(site.get("agency"), dict) else {}
+        name, code = agency.get("name"), agency.get("code")
         skip = _indeterminate(site)
         for f in site.get("findings") or []:
             if not isinstance(f, dict):
                 continue
             fp = fingerprint_of(f)
-            status = (t["indeterminate_short"] if fp in skip
-                      else t["not_counted"] if f.get("severity") == "notice" else t["scored"])
+            status = (indeterminate if fp in skip else not_counted if f.get("severity") == "notice" else scored)
             detail = f.get("detail_en") if lang == "en" and f.get("detail_en") else f.get("detail")
-            rows.append([agency.get("name"), agency.get("code"), f.get("check"), f.get("rule"),
-                         rule_title(str(f.get("rule") or ""), lang), f.get("severity"), f.get("page"),
-                         f.get("target"), detail, json.dumps(f.get("evidence") or {}, ensure_ascii=False),
-                         fp, status])
-    return header, rows
+            rule = str(f.get("rule") or "")
+            title = titles.get(rule)
+            if title is None:
+                title = titles[rule] = rule_title(rule, lang)
+            yield [name, code, f.get("check"), f.get("rule"), title, f.get("severity"), f.get("page"),
+                   f.get("target"), detail, encode(f.get("evidence") or {}), fp, status]
+
+
+def finding_rows(results: dict[str, Any], lang: str) -> tuple[list[str], list[list[Any]]]:
+    """Header and every finding row as lists (small results and tests; writers use the iterator)."""
+    return finding_header(lang), list(iter_finding_rows(results, lang))
 
 
 def _csv_cell(value: Any) -> str:
@@ -84,11 +117,10 @@ def _csv_cell(value: Any) -> str:
 
 
 def write_csv(results: dict[str, Any], path: Path, lang: str = "zh-TW") -> Path:
-    header, rows = finding_rows(results, lang)
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(header)
-        for row in rows:
+        writer.writerow(finding_header(lang))
+        for row in iter_finding_rows(results, lang):
             writer.writerow([_csv_cell(v) for v in row])
     return path
 
@@ -139,46 +171,120 @@ def coverage_rows(results: dict[str, Any], lang: str) -> tuple[list[str], list[l
     return header, rows
 
 
-def _sheets(results: dict[str, Any], lang: str) -> list[tuple[str, list[str], list[list[Any]]]]:
+@dataclass(frozen=True)
+class Sheet:
+    """One table of the spreadsheets: its rows are produced while the sheet is written."""
+
+    title: str
+    header: list[str]
+    count: int  # number of rows `rows()` yields, known before writing (XLSX states it up front)
+    rows: Callable[[], Iterable[list[Any]]]
+
+
+def _sheets(results: dict[str, Any], lang: str) -> list[Sheet]:
+    """The four sheets of report.xlsx and report.ods. Only the findings sheet is large: it is
+    streamed; the other three have a few rows per site."""
     t = strings(lang)
-    return [(t["sheet_summary"], *summary_rows(results, lang)),
-            (t["sheet_findings"], *finding_rows(results, lang)),
-            (t["sheet_deductions"], *deduction_rows(results, lang)),
-            (t["sheet_coverage"], *coverage_rows(results, lang))]
+
+    def small(title: str, table: tuple[list[str], list[list[Any]]]) -> Sheet:
+        header, rows = table
+        return Sheet(title, header, len(rows), lambda: rows)
+
+    return [small(t["sheet_summary"], summary_rows(results, lang)),
+            Sheet(t["sheet_findings"], finding_header(lang), count_findings(results),
+                  lambda: iter_finding_rows(results, lang)),
+            small(t["sheet_deductions"], deduction_rows(results, lang)),
+            small(t["sheet_coverage"], coverage_rows(results, lang))]
+
+
+def _xlsx_escape(text: str) -> str:
+    # str.replace runs in C; str.translate with a dict looks up every character in Python
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+
+
+def _xlsx_cell(ref: str, value: Any) -> str:
+    """One <c> element, written exactly as openpyxl's write-only worksheet writes it (a test compares
+    the two): numbers typed `n`, everything else an inline string, so crawled text that starts with
+    "=" is never a formula."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = "" if isinstance(value, float) and not math.isfinite(value) else f"{value:.16g}"
+        return f'<c r="{ref}" t="n"><v>{number}</v></c>'
+    text = xml_text(value)
+    if not text:
+        return f'<c r="{ref}" t="inlineStr"></c>'
+    space = ' xml:space="preserve"' if text != text.strip() else ""
+    return f'<c r="{ref}" t="inlineStr"><is><t{space}>{_xlsx_escape(text)}</t></is></c>'
+
+
+def _xlsx_rows(rows: Iterable[list[Any]], width: int, first: int = 2) -> Iterator[tuple[bytes, int]]:
+    """The <row> elements of a sheet, in blocks of a few hundred rows (with the number of rows in
+    each), as ASCII with character references (what openpyxl writes)."""
+    letters = [_column_letter(i) for i in range(1, width + 1)]
+    block: list[str] = []
+    index = first
+    for row in rows:
+        cells = "".join(_xlsx_cell(f"{letters[col]}{index}", value)
+                        for col, value in enumerate(row) if value is not None)
+        block.append(f'<row r="{index}">{cells}</row>')
+        index += 1
+        if len(block) >= 500:
+            yield "".join(block).encode("ascii", "xmlcharrefreplace"), len(block)
+            block.clear()
+    if block:
+        yield "".join(block).encode("ascii", "xmlcharrefreplace"), len(block)
 
 
 def write_xlsx(results: dict[str, Any], path: Path, lang: str = "zh-TW") -> Path:
-    """openpyxl in write-only mode: rows stream to disk, so 100,000 findings stay cheap."""
+    """report.xlsx: openpyxl writes the workbook (sheets, bold header row, frozen pane, auto filter,
+    styles) with the header rows only; the data rows are then streamed into each sheet's XML in
+    openpyxl's own format. Same file as openpyxl's write-only mode, in a fraction of the time
+    (openpyxl spends ~20 µs per cell: 9 s for 40,000 findings) and without holding the rows."""
+    import io
+    import zipfile
+
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
+    sheets = _sheets(results, lang)
     wb = Workbook(write_only=True)
     bold = Font(bold=True)
-    for title, header, rows in _sheets(results, lang):
-        ws = wb.create_sheet(title=title[:31])
+    for sheet in sheets:
+        ws = wb.create_sheet(title=sheet.title[:31])
         ws.freeze_panes = "A2"
-        if rows:
-            ws.auto_filter.ref = f"A1:{_column_letter(len(header))}{len(rows) + 1}"
+        if sheet.count:
+            ws.auto_filter.ref = f"A1:{_column_letter(len(sheet.header))}{sheet.count + 1}"
         head = []
-        for value in header:
+        for value in sheet.header:
             cell = WriteOnlyCell(ws, value=xml_text(value))
             cell.font = bold
             head.append(cell)
         ws.append(head)
-        for row in rows:
-            out = []
-            for value in row:
-                if isinstance(value, int | float) and not isinstance(value, bool):
-                    out.append(value)
-                elif value is None:
-                    out.append(None)
-                else:
-                    cell = WriteOnlyCell(ws, value=xml_text(value))
-                    cell.data_type = "s"  # crawled text starting with "=" must never become a formula
-                    out.append(cell)
-            ws.append(out)
-    wb.save(path)
+    skeleton = io.BytesIO()
+    wb.save(skeleton)
+    by_member = {f"xl/worksheets/sheet{i}.xml": sheet for i, sheet in enumerate(sheets, 1)}
+    with zipfile.ZipFile(skeleton) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            member = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+            member.compress_type = zipfile.ZIP_DEFLATED
+            member.external_attr = info.external_attr
+            sheet = by_member.get(info.filename)
+            if sheet is None:
+                dst.writestr(member, data)
+                continue
+            head_xml, end, tail = data.partition(b"</sheetData>")
+            if not end:
+                raise RuntimeError(f"report.xlsx: openpyxl wrote {info.filename} without <sheetData>")
+            written = 0
+            with dst.open(member, "w") as out:
+                out.write(head_xml)
+                for block, n in _xlsx_rows(sheet.rows(), len(sheet.header)):
+                    out.write(block)
+                    written += n
+                out.write(end + tail)
+            if written != sheet.count:  # the auto filter above covers exactly sheet.count rows
+                raise RuntimeError(f"report.xlsx: sheet {sheet.title} has {written} rows, expected {sheet.count}")
     return path
 
 
@@ -212,25 +318,29 @@ def write_ods(results: dict[str, Any], path: Path, lang: str = "zh-TW") -> Path:
     the few elements a table needs are written directly into the ODF package; tests read the file
     back with odfpy."""
     import zipfile
-    from xml.sax.saxutils import escape, quoteattr
+    from xml.sax.saxutils import quoteattr
 
     def cell(value: Any) -> str:
         if isinstance(value, int | float) and not isinstance(value, bool):
             return (f'<table:table-cell office:value-type="float" office:value="{value}">'
                     f"<text:p>{value}</text:p></table:table-cell>")
-        return f'<table:table-cell office:value-type="string"><text:p>{escape(xml_text(value))}</text:p></table:table-cell>'
+        text = xml_text(value).replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")  # saxutils.escape
+        return f'<table:table-cell office:value-type="string"><text:p>{text}</text:p></table:table-cell>'
 
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
         z.writestr(zipfile.ZipInfo("mimetype"), _ODS_MIME, compress_type=zipfile.ZIP_STORED)
         z.writestr("META-INF/manifest.xml", _ODS_MANIFEST)
         with z.open("content.xml", "w") as raw:
             raw.write(_ODS_HEAD.encode("utf-8"))
-            for title, header, rows in _sheets(results, lang):
-                raw.write(f"<table:table table:name={quoteattr(xml_text(title, 31))}>".encode())
-                for row in [header, *rows]:
-                    raw.write(("<table:table-row>" + "".join(cell(v) for v in row) + "</table:table-row>")
-                              .encode("utf-8"))
-                raw.write(b"</table:table>")
+            for sheet in _sheets(results, lang):
+                raw.write(f"<table:table table:name={quoteattr(xml_text(sheet.title, 31))}>".encode())
+                block: list[str] = []  # a few hundred rows per write: fewer, larger deflate calls
+                for row in itertools.chain([sheet.header], sheet.rows()):
+                    block.append("<table:table-row>" + "".join(cell(v) for v in row) + "</table:table-row>")
+                    if len(block) >= 500:
+                        raw.write("".join(block).encode("utf-8"))
+                        block.clear()
+                raw.write(("".join(block) + "</table:table>").encode("utf-8"))
             raw.write(b"</office:spreadsheet></office:body></office:document-content>")
     return path
 
@@ -292,31 +402,46 @@ def write_junit(results: dict[str, Any], path: Path, lang: str = "zh-TW") -> Pat
 
 
 def write_sarif(results: dict[str, Any], path: Path, lang: str = "zh-TW") -> Path:
-    """SARIF 2.1.0: one run per site; indeterminate findings are `kind: open` with level `none`."""
-    from checks.scoring import fingerprint_of
+    """SARIF 2.1.0: one run per site; indeterminate findings are `kind: open` with level `none`.
 
+    Streamed: each run's rule table is collected first (one entry per rule id), then its results are
+    made and written one at a time; the bytes equal `json.dumps(doc, ensure_ascii=False, indent=1)`."""
     tool = results.get("tool") if isinstance(results.get("tool"), dict) else {}
     run_info = results.get("run") if isinstance(results.get("run"), dict) else {}
-    levels = {"error": "error", "warning": "warning", "notice": "note"}
-    runs = []
-    for site in _sites(results):
-        skip = _indeterminate(site)
-        agency = site.get("agency") if isinstance(site.get("agency"), dict) else {}
-        rules: dict[str, dict[str, Any]] = {}
-        out = []
-        for f in site.get("findings") or []:
-            if not isinstance(f, dict):
-                continue
+    doc = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
+           "runs": LazyArray(lambda: (_sarif_run(site, tool, run_info, lang) for site in _sites(results)),
+                             nested=True)}
+    with atomic_text(path) as fh:
+        write_chunks(fh, iter_json(doc, indent=1))
+    return path
+
+
+_SARIF_LEVELS = {"error": "error", "warning": "warning", "notice": "note"}
+
+
+def _sarif_run(site: dict[str, Any], tool: dict[str, Any], run_info: dict[str, Any], lang: str) -> dict[str, Any]:
+    from checks.scoring import fingerprint_of
+
+    skip = _indeterminate(site)
+    agency = site.get("agency") if isinstance(site.get("agency"), dict) else {}
+    findings = [f for f in site.get("findings") or [] if isinstance(f, dict)]  # references, not copies
+    rules: dict[str, dict[str, Any]] = {}
+    for f in findings:
+        rule = xml_text(f.get("rule") or "unknown", 200)
+        if rule not in rules:
+            rules[rule] = {"id": rule, "name": rule_title(rule, "en"),
+                           "shortDescription": {"text": rule_title(rule, lang)},
+                           "properties": {"check": f.get("check")}}
+    index = {rule: i for i, rule in enumerate(rules)}
+
+    def results_of() -> Iterator[dict[str, Any]]:
+        for f in findings:
             rule = xml_text(f.get("rule") or "unknown", 200)
-            if rule not in rules:
-                rules[rule] = {"id": rule, "name": rule_title(rule, "en"),
-                               "shortDescription": {"text": rule_title(rule, lang)},
-                               "properties": {"check": f.get("check")}, "_index": len(rules)}
             fp = fingerprint_of(f)
             detail = f.get("detail_en") if lang == "en" and f.get("detail_en") else f.get("detail")
             result: dict[str, Any] = {
-                "ruleId": rule, "ruleIndex": rules[rule]["_index"],
-                "level": levels.get(str(f.get("severity")), "warning"),
+                "ruleId": rule, "ruleIndex": index[rule],
+                "level": _SARIF_LEVELS.get(str(f.get("severity")), "warning"),
                 "message": {"text": xml_text(detail or rule, 2000)},
                 "locations": [{"physicalLocation": {"artifactLocation": {"uri": xml_text(f.get("page"), 2048)}}}],
                 "partialFingerprints": {"disclosureAudit/v1": fp},
@@ -326,21 +451,19 @@ def write_sarif(results: dict[str, Any], path: Path, lang: str = "zh-TW") -> Pat
             if fp in skip:
                 result["kind"] = "open"
                 result["level"] = "none"
-            out.append(result)
-        runs.append({
-            "tool": {"driver": {"name": str(tool.get("name") or "disclosure-audit"),
-                                "version": str(tool.get("version") or "0"),
-                                "rules": [{k: v for k, v in r.items() if k != "_index"} for r in rules.values()]}},
-            "automationDetails": {"id": f"{run_info.get('id') or 'run'}/{agency.get('code') or agency.get('url') or ''}"},
-            "invocations": [{"executionSuccessful": site.get("status") != "failed",
-                             **({"exitCodeDescription": xml_text(site.get("detail"), 500)} if site.get("detail") else {})}],
-            "properties": {"agency": agency, "status": site.get("status"),
-                           "scores": {k: (site.get("scores") or {}).get(k) for k in ("dimension", "rubric_version")}},
-            "results": out,
-        })
-    doc = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": runs}
-    Path(path).write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
-    return path
+            yield result
+
+    return {
+        "tool": {"driver": {"name": str(tool.get("name") or "disclosure-audit"),
+                            "version": str(tool.get("version") or "0"),
+                            "rules": list(rules.values())}},
+        "automationDetails": {"id": f"{run_info.get('id') or 'run'}/{agency.get('code') or agency.get('url') or ''}"},
+        "invocations": [{"executionSuccessful": site.get("status") != "failed",
+                         **({"exitCodeDescription": xml_text(site.get("detail"), 500)} if site.get("detail") else {})}],
+        "properties": {"agency": agency, "status": site.get("status"),
+                       "scores": {k: (site.get("scores") or {}).get(k) for k in ("dimension", "rubric_version")}},
+        "results": LazyArray(results_of),
+    }
 
 
 def write_all(results: dict[str, Any], out: Path, lang: str = "zh-TW") -> list[Path]:

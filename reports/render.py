@@ -10,7 +10,6 @@ Policy that allows only our own inline script (by hash), so even a missed escape
 from __future__ import annotations
 
 import base64
-import copy
 import functools
 import hashlib
 import json
@@ -25,9 +24,12 @@ from markupsafe import Markup
 
 from reports import exports
 from reports.i18n import LANGS, feature_title, rule_title, strings
+from reports.streaming import atomic_text, write_chunks, write_json
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_TEXT = 400
+# rows per rule in each table of report.html (docs/reports.md "Large sites"); the exports keep all
+MAX_ROWS_PER_RULE = 200
 MAX_URL = 2048
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -54,7 +56,9 @@ def clip(value: Any, limit: int = MAX_TEXT) -> str:
     """Bounded, control-character-free text (escaping is Jinja's job)."""
     if value is None:
         return ""
-    text = _CONTROL.sub("", str(value))
+    text = str(value)
+    if not text.isprintable():  # every control character is non-printable: skip the regex for the rest
+        text = _CONTROL.sub("", text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -140,73 +144,186 @@ def _wcag(values: Any) -> list[str]:
     return out
 
 
-def site_view(site: dict[str, Any], lang: str) -> dict[str, Any]:
-    """Everything one agency's report section needs, in the order the report shows it."""
+class Table:
+    """The rows of one findings table, at most `cap` per rule (None: all of them).
+
+    Why a cap: a 10,000-page site has ~40,000 findings; a report that lists each of them twice is a
+    50 MB page no evaluator reads and that takes seconds to render. The first `cap` rows of each rule
+    (in results.json order) show the pattern; the rows left out are counted, and the page says how
+    many and where the full list is (findings.csv / results.json keep every finding)."""
+
+    __slots__ = ("rows", "cap", "_shown", "_hidden", "_titles")
+
+    def __init__(self, cap: int | None) -> None:
+        self.rows: list[Any] = []
+        self.cap = cap
+        self._shown: dict[str, int] = {}
+        self._hidden: dict[str, int] = {}
+        self._titles: dict[str, str] = {}
+
+    def admit(self, rule: str, title: str) -> bool:
+        """True when the next row of `rule` is shown; otherwise it is only counted."""
+        shown = self._shown.get(rule, 0)
+        if self.cap is None or shown < self.cap:
+            self._shown[rule] = shown + 1
+            return True
+        self._hidden[rule] = self._hidden.get(rule, 0) + 1
+        self._titles.setdefault(rule, title)
+        return False
+
+    def extend(self, other: Table) -> None:
+        """Append `other`'s rows and counts (two check families shown in one table)."""
+        self.rows.extend(other.rows)
+        for rule, n in other._shown.items():
+            self._shown[rule] = self._shown.get(rule, 0) + n
+        for rule, n in other._hidden.items():
+            self._hidden[rule] = self._hidden.get(rule, 0) + n
+            self._titles.setdefault(rule, other._titles[rule])
+
+    @property
+    def hidden(self) -> int:
+        return sum(self._hidden.values())
+
+    @property
+    def more(self) -> list[dict[str, Any]]:
+        """One entry per rule with rows left out: its id, title, rows shown and rows left out."""
+        return [{"rule": rule, "title": self._titles[rule], "shown": self._shown.get(rule, 0), "hidden": n}
+                for rule, n in self._hidden.items()]
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Any:
+        return iter(self.rows)
+
+
+class _Distinct:
+    """Distinct values in first-seen order, in O(1) per value for hashable ones (a broken link in
+    the site's menu has 10,000 source pages; `value not in list` made that quadratic)."""
+
+    __slots__ = ("items", "_seen")
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+        self._seen: set[Any] = set()
+
+    def add(self, value: Any) -> None:
+        try:
+            if value in self._seen:
+                return
+            self._seen.add(value)
+        except TypeError:  # a list or object where a URL should be: compare the slow way
+            if value in self.items:
+                return
+        self.items.append(value)
+
+
+def check_max_rows(max_rows: Any) -> int | None:
+    """`max_rows` as the cap of rows per rule in each HTML table (None: no cap), or a clear error."""
+    if max_rows is None:
+        return None
+    if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1:
+        raise ReportError(f"max rows per rule: expected a whole number of at least 1, got {max_rows!r}")
+    return max_rows
+
+
+def site_view(site: dict[str, Any], lang: str, max_rows: int | None = None) -> dict[str, Any]:
+    """Everything one agency's report section needs, in the order the report shows it.
+
+    One pass over the findings: a row (the dict a table shows) is built only for findings some table
+    shows, so a 40,000-finding site costs the few thousand rows the capped tables hold."""
     from checks.scoring import fingerprint_of  # the one shared definition of a fingerprint
 
+    max_rows = check_max_rows(max_rows)
     t = strings(lang)
-    scores = copy.deepcopy(_dict(site.get("scores")))  # labels are added below: never touch the input
-    findings = [f for f in _list(site.get("findings")) if isinstance(f, dict)]
+    scores = _dict(site.get("scores"))  # never changed: labelled copies are made below
     ind_block = _dict(scores.get("indeterminate"))
     indeterminate_fps = {str(x.get("fingerprint")) for x in _list(ind_block.get("findings")) if isinstance(x, dict)}
-    rows = []
-    for f in findings:
-        fp = fingerprint_of(f)
-        sev = str(f.get("severity") or "")
-        rows.append({
-            "check": clip(f.get("check"), 60), "rule": clip(f.get("rule"), 120),
-            "rule_title": clip(rule_title(str(f.get("rule") or ""), lang), 160),
-            "severity": sev, "severity_label": t.get(f"sev_{sev}", sev),
-            "page": f.get("page"), "target": f.get("target"), "detail": _detail(f, lang),
-            "evidence": _dict(f.get("evidence")), "fingerprint": fp,
-            "indeterminate": fp in indeterminate_fps,
-        })
 
-    # broken links: group by (rule, target), list every source page
-    link_groups: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
-    for r in rows:
-        if r["check"] != "links" or r["rule"] == "title-mismatch":
+    # per-rule and per-severity values repeat across thousands of findings: compute each once
+    checks: dict[Any, str] = {}
+    rules: dict[Any, tuple[str, str]] = {}
+    sev_labels: dict[str, str] = {}
+
+    def rule_of(raw: Any) -> tuple[str, str]:
+        hit = rules.get(raw) if isinstance(raw, str | None) else None
+        if hit is None:
+            hit = (clip(raw, 120), clip(rule_title(str(raw or ""), lang), 160))
+            if isinstance(raw, str | None):
+                rules[raw] = hit
+        return hit
+
+    all_rows, titles, stale, metadata = Table(max_rows), Table(max_rows), Table(max_rows), Table(max_rows)
+    disclosure_rows, indeterminate_rows = Table(max_rows), Table(max_rows)
+    services, retrieval = Table(max_rows), Table(max_rows)
+    other: dict[str, Table] = {}
+    by_family = {"staleness": stale, "classification": metadata, "disclosure": disclosure_rows,
+                 "services": services, "retrieval": retrieval}
+    link_groups: dict[tuple[str, str], dict[str, Any]] = {}
+    a11y_rules: dict[str, dict[str, Any]] = {}
+    a11y_templates: dict[str, dict[str, Any]] = {}
+
+    for f in _list(site.get("findings")):
+        if not isinstance(f, dict):
             continue
-        key = (r["rule"], str(r["target"]))
-        g = link_groups.setdefault(key, {"rule": r["rule"], "rule_title": r["rule_title"], "target": r["target"],
-                                         "severity": r["severity"], "severity_label": r["severity_label"],
-                                         "evidence": r["evidence"], "sources": [],
-                                         "indeterminate": r["indeterminate"]})
-        if r["page"] not in g["sources"]:
-            g["sources"].append(r["page"])
-    broken = sorted(link_groups.values(), key=lambda g: (g["indeterminate"], -len(g["sources"]), str(g["target"])))
+        raw_check = f.get("check")
+        check = checks.get(raw_check) if isinstance(raw_check, str | None) else None
+        if check is None:
+            check = clip(raw_check, 60)
+            if isinstance(raw_check, str | None):
+                checks[raw_check] = check
+        rule, title = rule_of(f.get("rule"))
+        fp = fingerprint_of(f)
+        indeterminate = fp in indeterminate_fps
+        sev = str(f.get("severity") or "")
+        label = sev_labels.get(sev)
+        if label is None:
+            label = sev_labels[sev] = t.get(f"sev_{sev}", sev)
+        row: dict[str, Any] | None = None
 
-    by_check: dict[str, list[dict[str, Any]]] = {}
-    for r in rows:
-        by_check.setdefault(r["check"], []).append(r)
+        if check == "links" and rule != "title-mismatch":
+            # broken links: group by (rule, target), list every source page
+            key = (rule, str(f.get("target")))
+            g = link_groups.get(key)
+            if g is None:
+                g = link_groups[key] = {"rule": rule, "rule_title": title, "target": f.get("target"),
+                                        "severity": sev, "severity_label": label,
+                                        "evidence": _dict(f.get("evidence")), "sources": _Distinct(),
+                                        "indeterminate": indeterminate}
+            g["sources"].add(f.get("page"))
+            targets: tuple[Table, ...] = ()
+        elif check == "links":
+            targets = (titles,)
+        elif check == "accessibility":
+            _add_a11y(a11y_rules, a11y_templates, rule, title, sev, label, f)
+            targets = ()
+        elif check in by_family:
+            targets = (by_family[check],)
+        else:
+            targets = (other.setdefault(check, Table(max_rows)),)
+        if indeterminate:
+            targets += (indeterminate_rows,)
+        for table in (*targets, all_rows):
+            if table.admit(rule, title):
+                if row is None:
+                    row = {"check": check, "rule": rule, "rule_title": title, "severity": sev,
+                           "severity_label": label, "page": f.get("page"), "target": f.get("target"),
+                           "detail": _detail(f, lang), "evidence": _dict(f.get("evidence")),
+                           "fingerprint": fp, "indeterminate": indeterminate}
+                table.rows.append(row)
 
-    # accessibility by rule and by template
-    a11y_rules: OrderedDict[str, dict[str, Any]] = OrderedDict()
-    a11y_templates: OrderedDict[str, dict[str, Any]] = OrderedDict()
-    for r in by_check.get("accessibility", []):
-        ev = r["evidence"]
-        g = a11y_rules.setdefault(r["rule"], {"rule": r["rule"], "title": r["rule_title"], "impact": ev.get("impact"),
-                                              "level": ev.get("level"), "wcag": [], "freego": [], "nodes": 0,
-                                              "pages": [], "templates": [], "help": ev.get("helpUrl"),
-                                              "severity": r["severity"], "severity_label": r["severity_label"]})
-        for sc in _wcag(ev.get("wcag")):
-            if sc not in g["wcag"]:
-                g["wcag"].append(sc)
-        for code in (ev.get("freego") if isinstance(ev.get("freego"), list) else [ev.get("freego")]):
-            if code and code not in g["freego"]:
-                g["freego"].append(str(code))
-        if isinstance(ev.get("nodes"), int):
-            g["nodes"] += ev["nodes"]
-        if r["page"] not in g["pages"]:
-            g["pages"].append(r["page"])
-        if not ev.get("template"):
-            continue  # page-level conventions (tw-…) belong to no template
-        tpl = str(ev["template"])
-        if tpl not in g["templates"]:
-            g["templates"].append(tpl)
-        tg = a11y_templates.setdefault(tpl, {"template": tpl, "pages_tested": None, "rules": []})
-        if r["rule"] not in tg["rules"]:
-            tg["rules"].append(r["rule"])
+    for g in link_groups.values():
+        g["sources"] = g["sources"].items
+    broken = Table(max_rows)
+    for g in sorted(link_groups.values(), key=lambda g: (g["indeterminate"], -len(g["sources"]), str(g["target"]))):
+        if broken.admit(g["rule"], g["rule_title"]):
+            broken.rows.append(g)
+    for g in a11y_rules.values():
+        g["pages"] = g["pages"].items
+
     a11y = _dict(site.get("accessibility"))
     # the accessibility check writes {template: {pages_tested, violations_by_rule}}; a list of
     # {template, pages_tested, violations} is accepted too
@@ -234,55 +351,94 @@ def site_view(site: dict[str, Any], lang: str) -> dict[str, Any]:
                 continue  # not a feature (e.g. a block of figures)
             found = value.get("found") if isinstance(value, dict) else bool(value)
             evidence = value.get("evidence") if isinstance(value, dict) else value if isinstance(value, list) else []
-            title = feature_title(str(name), lang)
-            if title == name and lang != "en" and isinstance(value, dict) and value.get("name"):
-                title = str(value["name"])
-            features.append({"id": clip(name, 80), "title": clip(title, 120),
+            ftitle = feature_title(str(name), lang)
+            if ftitle == name and lang != "en" and isinstance(value, dict) and value.get("name"):
+                ftitle = str(value["name"])
+            features.append({"id": clip(name, 80), "title": clip(ftitle, 120),
                              "found": bool(found), "evidence": [u for u in _list(evidence)][:10]})
+
+    def labelled(item: Any) -> Any:
+        if not isinstance(item, dict):
+            return item
+        return {**item, "label": item.get("name_en") if lang == "en" and item.get("name_en") else item.get("name")}
 
     disclosure = _dict(site.get("disclosure"))
     categories = [c for c in _list(disclosure.get("categories")) if isinstance(c, dict)]
-    indicators = [i for i in _list(scores.get("indicators")) if isinstance(i, dict)]
-    for ind in indicators:
-        ind["label"] = ind.get("name_en") if lang == "en" and ind.get("name_en") else ind.get("name")
-    deductions = [d for d in _list(scores.get("deductions")) if isinstance(d, dict)]
+    indicators = [labelled(i) for i in _list(scores.get("indicators")) if isinstance(i, dict)]
+    deductions = [labelled(d) for d in _list(scores.get("deductions")) if isinstance(d, dict)]
     for d in deductions:
-        d["label"] = d.get("name_en") if lang == "en" and d.get("name_en") else d.get("name")
         d["rule_titles"] = [f"{rule_title(str(k), lang)} × {v}" for k, v in _dict(d.get("rules")).items()]
     manual = _dict(scores.get("manual"))
-    for m in _list(manual.get("criteria")):
-        if isinstance(m, dict):
-            m["label"] = m.get("name_en") if lang == "en" and m.get("name_en") else m.get("name")
-    excluded = [c for c in _list(ind_block.get("criteria")) if isinstance(c, dict)]
-    for c in excluded:
-        c["label"] = c.get("name_en") if lang == "en" and c.get("name_en") else c.get("name")
+    if isinstance(manual.get("criteria"), list):
+        manual = {**manual, "criteria": [labelled(m) for m in manual["criteria"]]}
+    excluded = [labelled(c) for c in _list(ind_block.get("criteria")) if isinstance(c, dict)]
+    unscored = Table(max_rows)
+    for x in _list(scores.get("unscored")):
+        if isinstance(x, dict) and unscored.admit(*rule_of(x.get("rule"))):
+            unscored.rows.append(x)
     history = [h for h in _list(site.get("history")) if isinstance(h, dict)]
     changes = site.get("changes") if isinstance(site.get("changes"), dict) else None
+    change_tables = {}
+    for key in ("new", "fixed"):
+        items = [c for c in _list(changes.get(key)) if isinstance(c, dict)] if changes else []
+        shown = items if max_rows is None else items[:max_rows]
+        change_tables[key] = {"rows": shown, "shown": len(shown), "hidden": len(items) - len(shown)}
     note = scores.get("weights_note_en") if lang == "en" else scores.get("weights_note")
     agency = _dict(site.get("agency"))
+    services.extend(retrieval)
+    tables = [all_rows, titles, stale, metadata, disclosure_rows, indeterminate_rows, services, broken,
+              unscored, *other.values()]
+    capped = any(table.hidden for table in tables) or any(c["hidden"] for c in change_tables.values())
     return {
         "agency": agency, "status": str(site.get("status") or ""), "detail": site.get("detail"),
         "stats": _dict(site.get("stats")), "scores": scores, "dimension": scores.get("dimension"),
         "indicators": indicators, "rubric_version": scores.get("rubric_version"),
         "weights_note": note or t["weights_note_default"],
         "deductions": deductions, "fix_first": deductions[:10],
-        "rows": rows, "by_check": by_check, "broken": broken,
-        "stale": by_check.get("staleness", []), "staleness": _dict(site.get("staleness")),
-        "metadata": by_check.get("classification", []),
+        "rows": all_rows, "titles": titles, "broken": broken,
+        "stale": stale, "staleness": _dict(site.get("staleness")),
+        "metadata": metadata,
         "a11y": a11y, "a11y_rules": list(a11y_rules.values()), "a11y_templates": list(a11y_templates.values()),
         "a11y_incomplete": incomplete,
         "features": features,
-        "service_rows": by_check.get("services", []) + by_check.get("retrieval", []),
+        "service_rows": services,
         "disclosure": disclosure, "categories": categories,
-        "disclosure_rows": by_check.get("disclosure", []),
-        "other_checks": {k: v for k, v in by_check.items()
-                         if k not in ("links", "staleness", "classification", "accessibility", "services",
-                                      "retrieval", "disclosure")},
-        "indeterminate_rows": [r for r in rows if r["indeterminate"]],
+        "disclosure_rows": disclosure_rows,
+        "other_checks": other,
+        "indeterminate_rows": indeterminate_rows,
         "indeterminate_criteria": excluded, "indeterminate_share": ind_block.get("share"),
-        "unscored": [x for x in _list(scores.get("unscored")) if isinstance(x, dict)],
+        "unscored": unscored,
         "manual": manual, "history": history, "trend": trend_points(history), "changes": changes,
+        "change_tables": change_tables, "max_rows": max_rows, "capped": capped,
     }
+
+
+def _add_a11y(groups: dict[str, dict[str, Any]], templates: dict[str, dict[str, Any]], rule: str, title: str,
+              sev: str, label: str, f: dict[str, Any]) -> None:
+    """Accessibility findings by rule (WCAG SC, Freego code, nodes, pages) and by template."""
+    ev = _dict(f.get("evidence"))
+    g = groups.get(rule)
+    if g is None:
+        g = groups[rule] = {"rule": rule, "title": title, "impact": ev.get("impact"), "level": ev.get("level"),
+                            "wcag": [], "freego": [], "nodes": 0, "pages": _Distinct(), "templates": [],
+                            "help": ev.get("helpUrl"), "severity": sev, "severity_label": label}
+    for sc in _wcag(ev.get("wcag")):
+        if sc not in g["wcag"]:
+            g["wcag"].append(sc)
+    for code in (ev.get("freego") if isinstance(ev.get("freego"), list) else [ev.get("freego")]):
+        if code and code not in g["freego"]:
+            g["freego"].append(str(code))
+    if isinstance(ev.get("nodes"), int):
+        g["nodes"] += ev["nodes"]
+    g["pages"].add(f.get("page"))
+    if not ev.get("template"):
+        return  # page-level conventions (tw-…) belong to no template
+    tpl = str(ev["template"])
+    if tpl not in g["templates"]:
+        g["templates"].append(tpl)
+    tg = templates.setdefault(tpl, {"template": tpl, "pages_tested": None, "rules": []})
+    if rule not in tg["rules"]:
+        tg["rules"].append(rule)
 
 
 def trend_points(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -334,37 +490,60 @@ def _check_lang(lang: str) -> None:
         raise ReportError(f"--lang: expected one of {', '.join(LANGS)}, got {lang!r}")
 
 
-def render_html(results: dict[str, Any], lang: str = "zh-TW", report_links: list[str] | None = None) -> str:
-    """The self-contained report.html text for every site of `results`."""
+def _report_stream(results: dict[str, Any], lang: str, report_links: list[str] | None,
+                   max_rows: int | None) -> Any:
     _check_lang(lang)
+    max_rows = check_max_rows(max_rows)
     sites = _validate(results)
     css, js, csp = _static()
-    views = [site_view(s, lang) for s in sites]
-    return _env().get_template("report.html.j2").render(
+    # a generator: each site's view (the capped rows of its tables) is built when the template
+    # reaches that site, so only one site's view is alive at a time
+    views = (site_view(s, lang, max_rows) for s in sites)
+    return _env().get_template("report.html.j2").generate(
         t=strings(lang), lang=lang, results=results, run=_dict(results.get("run")),
-        tool=_dict(results.get("tool")), sites=views, css=css, js=js, csp=csp,
+        tool=_dict(results.get("tool")), sites=views, site_count=len(sites),
+        site_names=[_dict(s.get("agency")).get("name") for s in sites], css=css, js=js, csp=csp,
         report_links=report_links or [])
 
 
-def render_all(results: dict[str, Any], out_dir: Path, lang: str = "zh-TW") -> list[Path]:
+def render_html(results: dict[str, Any], lang: str = "zh-TW", report_links: list[str] | None = None,
+                max_rows: int | None = MAX_ROWS_PER_RULE) -> str:
+    """The self-contained report.html text for every site of `results` (for tests and small runs;
+    `write_html` streams the same text into a file)."""
+    return "".join(_report_stream(results, lang, report_links, max_rows))
+
+
+def write_html(results: dict[str, Any], path: str | Path, lang: str = "zh-TW",
+               report_links: list[str] | None = None, max_rows: int | None = MAX_ROWS_PER_RULE) -> Path:
+    """Write report.html chunk by chunk as the template produces it: the page is never one string."""
+    path = Path(path)
+    chunks = _report_stream(results, lang, report_links, max_rows)
+    with atomic_text(path) as fh:
+        write_chunks(fh, chunks)
+    return path
+
+
+def render_all(results: dict[str, Any], out_dir: Path, lang: str = "zh-TW",
+               max_rows: int | None = MAX_ROWS_PER_RULE) -> list[Path]:
     """Write report.html and every export into `out_dir`; multi-agency runs also get index.html and
-    one folder per agency (agencies/<nnn>-<code>/report.html ...). Returns the files written."""
+    one folder per agency (agencies/<nnn>-<code>/report.html ...). Returns the files written.
+
+    `max_rows` caps the rows per rule in each table of report.html (None: every finding); the
+    exports always hold every finding."""
     _check_lang(lang)
+    max_rows = check_max_rows(max_rows)
     sites = _validate(results)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    html = out / "report.html"
-    html.write_text(render_html(results, lang), encoding="utf-8")
-    written.append(html)
+    written: list[Path] = [write_html(results, out / "report.html", lang, max_rows=max_rows)]
     written += exports.write_all(results, out, lang)
     if len(sites) > 1:
-        written += render_overview(results, out, lang)
+        written += render_overview(results, out, lang, max_rows=max_rows)
     return written
 
 
 def render_overview(results_list: list[dict[str, Any]] | dict[str, Any], out_dir: Path,
-                    lang: str = "zh-TW") -> list[Path]:
+                    lang: str = "zh-TW", max_rows: int | None = MAX_ROWS_PER_RULE) -> list[Path]:
     """index.html ranking agencies within their group, linking to each agency's own report, which is
     written beside it as agencies/<slug>/report.html (with that agency's exports)."""
     _check_lang(lang)
@@ -382,10 +561,9 @@ def render_overview(results_list: list[dict[str, Any]] | dict[str, Any], out_dir
             if folder.exists():
                 shutil.rmtree(folder)
             single = {**results, "sites": [site]}
-            written += render_all(single, folder, lang)
-            own = folder / "results.json"  # so each agency's report can be re-rendered on its own
-            own.write_text(json.dumps(single, ensure_ascii=False, indent=1), encoding="utf-8")
-            written.append(own)
+            written += render_all(single, folder, lang, max_rows=max_rows)
+            # so each agency's report can be re-rendered on its own
+            written.append(write_json(single, folder / "results.json", indent=1))
             scores = _dict(site.get("scores"))
             agency = _dict(site.get("agency"))
             entries.append({
@@ -410,10 +588,11 @@ def render_overview(results_list: list[dict[str, Any]] | dict[str, Any], out_dir
                 e["rank"] = None
     css, js, csp = _static()
     ids = ("disclosure", "retrieval", "online_services", "e_participation")
-    html = _env().get_template("overview.html.j2").render(
+    chunks = _env().get_template("overview.html.j2").generate(
         t=t, lang=lang, groups=groups, indicator_ids=ids, css=css, js=js, csp=csp,
         runs=[_dict(r.get("run")) for r in runs])
     path = out / "index.html"
-    path.write_text(html, encoding="utf-8")
+    with atomic_text(path) as fh:
+        write_chunks(fh, chunks)
     written.append(path)
     return written

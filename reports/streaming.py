@@ -1,0 +1,131 @@
+"""Write large outputs piece by piece and atomically: results.json and results.sarif byte-identical
+to `json.dumps(..., ensure_ascii=False, indent=N)`, report.html as the template yields it.
+
+Why: a 10,000-page site has ~40,000 findings; `json.dumps` of that builds the whole 40 MB text (and a
+list of all its chunks) in memory before one byte is written (issue 6, bounded memory). `json.dump`
+to an open file writes chunk by chunk instead; `iter_json` goes one step further for documents whose
+long arrays are *produced* while writing (`LazyArray`), so they are never held in memory at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import itertools
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+_END = object()
+
+
+@contextlib.contextmanager
+def atomic_text(path: str | Path) -> Iterator[TextIO]:
+    """A UTF-8 text file written as `<name>.tmp` and renamed over `path` once complete: a reader
+    never sees half a file, and a failure leaves the previous file (and no temporary one)."""
+    path = Path(path)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            yield fh
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_json(results: Any, path: str | Path, indent: int = 2) -> Path:
+    """Write `results` as JSON atomically, streamed to disk.
+
+    The bytes equal `json.dumps(results, ensure_ascii=False, indent=indent)`: the same encoder
+    writes its chunks into the file instead of joining them into one string first."""
+    with atomic_text(path) as fh:
+        json.dump(results, fh, ensure_ascii=False, indent=indent)
+    return Path(path)
+
+
+class LazyArray:
+    """A JSON array whose items come from `produce()` while it is being written.
+
+    `produce` is called once per write and must return a fresh iterable (so a document can be
+    written twice, e.g. in tests). With `nested=True` its items may hold LazyArrays themselves;
+    otherwise each item is encoded whole (no search for LazyArrays inside 40,000 findings)."""
+
+    def __init__(self, produce: Callable[[], Iterable[Any]], nested: bool = False) -> None:
+        self.produce = produce
+        self.nested = nested
+
+
+def iter_json(obj: Any, indent: int, level: int = 0) -> Iterator[str]:
+    """Chunks of `json.dumps(obj, ensure_ascii=False, indent=indent)` where `obj` may hold
+    `LazyArray`s (as values of dicts and items of lists, at any depth).
+
+    Everything that is not a `LazyArray` (or a dict or list holding one) is encoded by `json.dumps`
+    itself and shifted to its depth: JSON text never holds a raw newline (strings escape it), so
+    adding the depth's spaces after each newline is exactly what the nested encoder would write."""
+    if isinstance(obj, LazyArray) or (isinstance(obj, list | tuple) and _has_lazy(obj)):
+        lazy = isinstance(obj, LazyArray)
+        items = iter(obj.produce() if lazy else obj)
+        walk = obj.nested if lazy else True
+        first = next(items, _END)
+        if first is _END:
+            yield "[]"
+            return
+        inner = "\n" + " " * (indent * (level + 1))
+        pad = " " * (indent * (level + 1))
+        yield "[" + inner
+        for i, item in enumerate(itertools.chain((first,), items)):
+            if i:
+                yield "," + inner
+            if walk:
+                yield from iter_json(item, indent, level + 1)
+            else:
+                yield _encoder(indent).encode(item).replace("\n", "\n" + pad)
+        yield "\n" + " " * (indent * level) + "]"
+    elif isinstance(obj, dict) and _has_lazy(obj):
+        inner = "\n" + " " * (indent * (level + 1))
+        yield "{"
+        for i, (key, value) in enumerate(obj.items()):
+            if not isinstance(key, str):
+                raise TypeError(f"iter_json: keys of a dict holding a LazyArray must be str, not {key!r}")
+            yield ("," if i else "") + inner + json.dumps(key, ensure_ascii=False) + ": "
+            yield from iter_json(value, indent, level + 1)
+        yield "\n" + " " * (indent * level) + "}"
+    else:
+        text = _encoder(indent).encode(obj)
+        yield text.replace("\n", "\n" + " " * (indent * level)) if level else text
+
+
+@functools.lru_cache(maxsize=8)
+def _encoder(indent: int) -> json.JSONEncoder:
+    """What json.dumps(..., ensure_ascii=False, indent=indent) uses, built once: json.dumps builds a new
+    encoder per call, which was 40 % of the time of 40,000 SARIF results."""
+    return json.JSONEncoder(ensure_ascii=False, indent=indent)
+
+
+def _has_lazy(obj: Any) -> bool:
+    if isinstance(obj, LazyArray):
+        return True
+    if isinstance(obj, dict):
+        return any(_has_lazy(v) for v in obj.values())
+    if isinstance(obj, list | tuple):
+        return any(_has_lazy(v) for v in obj)
+    return False
+
+
+def write_chunks(fh: TextIO, chunks: Iterable[str], size: int = 1 << 16) -> None:
+    """Write `chunks` in blocks of about `size` characters: fewer, larger writes than one per chunk,
+    without ever holding more than one block."""
+    buf: list[str] = []
+    held = 0
+    for chunk in chunks:
+        buf.append(chunk)
+        held += len(chunk)
+        if held >= size:
+            fh.write("".join(buf))
+            buf.clear()
+            held = 0
+    if buf:
+        fh.write("".join(buf))
