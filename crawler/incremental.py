@@ -9,13 +9,14 @@ reused by content hash (crawler.a11y reads `facts.extra["sha1"]`).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from scrapy import Request
 from sqlalchemy import select
 
 from checks.facts import LinkRef, PageFacts
-from crawler.store import LinkRow, PageRow, SiteRow, Store, url_hash
+from crawler.store import PageRow, SiteRow, Store, url_hash
 
 
 class PreviousCrawl:
@@ -46,17 +47,17 @@ class PreviousCrawl:
 
         The page itself is not written again from here: the pipeline copies its stored row and links
         inside the database (`Store.copy_unchanged_pages`)."""
-        with self.store.session() as s:
-            data = s.execute(select(PageRow.facts).where(PageRow.site_id == self.site_id,
-                                                         PageRow.url_hash == url_hash(url)).limit(1)).scalar()
-            if data is None:
-                return None
-            data.pop("text", None)
-            data["headings"] = [tuple(h) for h in data.get("headings", [])]
-            facts = PageFacts(**data)
-            links = [LinkRef(r.source, r.target, r.text, r.tag) for r in s.execute(
-                select(LinkRow.source, LinkRow.target, LinkRow.text, LinkRow.tag)
-                .where(LinkRow.site_id == self.site_id, LinkRow.source == url).order_by(LinkRow.id))]
+        row = self.store.raw_query("SELECT facts FROM pages WHERE site_id = ? AND url_hash = ?",
+                                   (self.site_id, url_hash(url)), one=True)
+        if row is None:
+            return None
+        data = json.loads(row[0]) if isinstance(row[0], str | bytes) else dict(row[0])
+        data.pop("text", None)
+        data["headings"] = [tuple(h) for h in data.get("headings", [])]
+        facts = PageFacts(**data)
+        links = [LinkRef(*r) for r in self.store.raw_query(
+            "SELECT source, target, text, tag FROM links WHERE site_id = ? AND source = ? ORDER BY id",
+            (self.site_id, url))]
         return facts, links
 
     def close(self) -> None:

@@ -98,6 +98,9 @@ class PageRow(Base):
     page_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     depth: Mapped[int | None] = mapped_column(Integer, nullable=True)  # link depth in THIS run
     reused_from: Mapped[int | None] = mapped_column(Integer, nullable=True)  # site id a 304 page was copied from
+    # the site whose row of this page holds its text (NULL: this row): an unchanged page's text is not
+    # written again on every recrawl; `delete_site` moves a text back before removing its holder
+    text_from: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class LinkRow(Base):
@@ -212,8 +215,15 @@ class Store:
                 setattr(row, key, value)
 
     def delete_site(self, site_id: int) -> None:
-        """Remove a site and all its rows (a site interrupted mid-crawl is audited again from scratch)."""
+        """Remove a site and all its rows (a site interrupted mid-crawl is audited again from scratch).
+        Texts that later audits read from this site's rows are moved into those rows first."""
         with self.session() as s, s.begin():
+            t = PageRow.__table__
+            holder = t.alias("holder")
+            s.execute(t.update().where(t.c.text_from == site_id).values(
+                page_text=select(holder.c.page_text).where(holder.c.site_id == site_id,
+                                                           holder.c.url_hash == t.c.url_hash)
+                .scalar_subquery(), text_from=None))
             for model in (PageRow, LinkRow, LinkResultRow, SkippedRow, A11yRow, FindingRow):
                 s.query(model).filter(model.site_id == site_id).delete()
             s.query(SiteRow).filter(SiteRow.id == site_id).delete()
@@ -279,11 +289,15 @@ class Store:
             if not wanted:
                 return 0
             page_cols = ["url", "url_hash", "final_url", "status", "content_type", "size", "elapsed_s",
-                         "last_modified", "etag", "facts", "page_text"]
+                         "last_modified", "etag", "facts"]
             t = PageRow.__table__
+            from sqlalchemy import case
+
+            holder = case((t.c.page_text.is_(None) & t.c.text_from.isnot(None), t.c.text_from),
+                          else_=_literal(previous_site))
             s.execute(t.insert().from_select(
-                ["site_id", *page_cols, "reused_from"],
-                select(_literal(site_id), *(t.c[c] for c in page_cols), _literal(previous_site))
+                ["site_id", *page_cols, "reused_from", "text_from"],
+                select(_literal(site_id), *(t.c[c] for c in page_cols), _literal(previous_site), holder)
                 .where(t.c.site_id == previous_site, t.c.url_hash.in_(wanted))))
             s.execute(t.update().where(t.c.site_id == site_id, t.c.url_hash == _bind("h"))
                       .values(depth=_bind("d")), [{"h": h, "d": hashes[h][1]} for h in wanted])
@@ -292,34 +306,39 @@ class Store:
                 ["site_id", "source", "target", "text", "tag"],
                 select(_literal(site_id), lt.c.source, lt.c.target, lt.c.text, lt.c.tag)
                 .where(lt.c.site_id == previous_site, lt.c.source.in_([hashes[h][0] for h in wanted]))
-                .order_by(lt.c.id)))
+                .order_by(lt.c.source, lt.c.id)))  # page by page in link order: walks (site_id, source)
         return len(wanted)
 
     def page_text(self, site_id: int, url: str) -> str:
-        """The stored visible text of one page ("" when none was kept).
+        """The stored visible text of one page ("" when none was kept), wherever its row keeps it.
 
         Called once per page by each check that reads text, so it uses a plain DB-API cursor kept per
         thread: through the ORM the lookups cost more than the checks themselves."""
-        conn = getattr(self._local, "text_conn", None)
-        if conn is None:
-            conn = self._local.text_conn = self.engine.raw_connection()
-            self._raw_connections.append(conn)
-        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
-        cursor = conn.cursor()
-        try:
-            cursor.execute(f"SELECT page_text FROM pages WHERE site_id = {mark} AND url_hash = {mark}",
-                           (site_id, url_hash(url)))
-            row = cursor.fetchone()
-        finally:
-            cursor.close()
+        row = self.raw_query("SELECT page_text, text_from FROM pages WHERE site_id = ? AND url_hash = ?",
+                             (site_id, url_hash(url)), one=True)
+        if row and row[0] is None and row[1] is not None:
+            row = self.raw_query("SELECT page_text, text_from FROM pages WHERE site_id = ? AND url_hash = ?",
+                                 (row[1], url_hash(url)), one=True)
         return (row[0] or "") if row else ""
 
-    def add_links(self, site_id: int, links: Iterable[LinkRef]) -> None:
-        rows = [{"site_id": site_id, "source": lk.source, "target": lk.target, "text": lk.text,
-                 "tag": lk.tag} for lk in links]
-        if rows:
-            with self.session() as s, s.begin():
-                s.execute(LinkRow.__table__.insert(), rows)
+    def raw_query(self, sql: str, params: tuple, *, one: bool = False) -> Any:
+        """A read through a DB-API cursor kept per thread (`?` placeholders, any dialect): for lookups
+        made once per page, where the ORM's per-statement work would dominate."""
+        conn = getattr(self._local, "raw_conn", None)
+        if conn is None:
+            conn = self._local.raw_conn = self.engine.raw_connection()
+            self._raw_connections.append(conn)
+        if self.engine.dialect.paramstyle != "qmark":
+            sql = sql.replace("?", "%s")
+        cursor = conn.cursor()
+        try:
+            cursor.execute(sql, params)
+            result = cursor.fetchone() if one else cursor.fetchall()
+        finally:
+            cursor.close()
+        if self.engine.dialect.name != "sqlite":
+            conn.rollback()  # end the read transaction: a long-lived one would hold back vacuum
+        return result
 
     def add_link_results(self, site_id: int, results: Iterable[LinkResult]) -> None:
         """Upsert link results in one executemany: a later answer for a URL replaces an earlier one."""
@@ -461,7 +480,7 @@ def _bind(name: str) -> Any:
 def add_missing_columns(engine: Engine) -> None:
     """Bring a store written by an earlier version up to this schema (new nullable columns only)."""
     existing = {c["name"] for c in inspect(engine).get_columns("pages")}
-    added = {"page_text": "TEXT", "depth": "INTEGER", "reused_from": "INTEGER"}
+    added = {"page_text": "TEXT", "depth": "INTEGER", "reused_from": "INTEGER", "text_from": "INTEGER"}
     with engine.begin() as conn:
         for name, sql_type in added.items():
             if name not in existing:

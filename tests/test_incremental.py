@@ -70,9 +70,16 @@ def test_second_run_of_unchanged_site_uses_304_and_keeps_every_finding(site, tmp
     assert sorted((lk.source, lk.target, lk.text) for lk in facts.links) == \
         sorted((lk.source, lk.target, lk.text) for lk in before.links)
     assert len(facts.links) == 5  # 4 on the home page, 1 on news.html
+    # the text of an unchanged page is not written again: it is read where the first audit stored it
+    assert store.raw_query("SELECT count(*) FROM pages WHERE site_id = 2 AND page_text IS NOT NULL", ())[0][0] == 0
     # a batch replayed after an interruption is not copied twice
     assert store.copy_unchanged_pages(2, 1, {site.url + "/": 0}) == 0
     assert len(store.load_site_facts(2).links) == 5
+    # removing the first audit moves the texts the second one reads into its own rows
+    texts = sorted((p.url, p.text) for p in before.pages)
+    assert all(text for _, text in texts)
+    store.delete_site(1)
+    assert sorted((p.url, p.text) for p in store.load_site_facts(2).pages) == texts
     store.close()
 
 

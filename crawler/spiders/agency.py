@@ -273,13 +273,29 @@ class AgencySpider(Spider):
         method = "GET" if wants_anchor else "HEAD"
         yield self._request(url, mode="check", depth=depth, method=method, anchors=wants_anchor)
 
+    def _target_identity(self, target: str) -> tuple[str, str, str] | None:
+        """(URL without fragment, fragment, de-duplication key) of a link target, or None when the
+        scheme is never fetched. Memoised: menus repeat the same targets on every page."""
+        memo = self.__dict__.setdefault("_identities", {})
+        if target in memo:
+            return memo[target]
+        if len(memo) > 100_000:  # a site of endless distinct URLs must not grow this without bound
+            memo.clear()
+        scheme = urlsplit(target).scheme.lower() if ":" in target else "http"
+        if scheme in NOT_FETCHED_SCHEMES:
+            identity = None
+        else:
+            key, fragment = urldefrag(target)
+            identity = (key, fragment, url_key(key))
+        memo[target] = identity
+        return identity
+
     def follow_links(self, links: list, depth: int):  # noqa: ANN201 - generator
         for link in links:
-            scheme = urlsplit(link.target).scheme.lower() if ":" in link.target else "http"
-            if scheme in NOT_FETCHED_SCHEMES:
+            identity = self._target_identity(link.target)
+            if identity is None:
                 continue
-            key, fragment = urldefrag(link.target)
-            ident = url_key(key)
+            key, fragment, ident = identity
             state = self.targets.get(ident)
             if state is None:
                 self.targets[ident] = {"mode": "new", "anchors": bool(fragment)}
