@@ -22,7 +22,6 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,7 @@ from scrapy_redis.scheduler import Scheduler
 from scrapy_redis.spiders import RedisMixin
 
 from checks.links import url_key
-from crawler.items import PageItem
+from crawler.items import Acknowledge, PageItem
 from crawler.spiders.agency import AgencySpider
 
 HEARTBEAT_TTL = 5
@@ -108,18 +107,12 @@ class FrontierScheduler(Scheduler):
         return request
 
 
-@dataclass
-class DoneItem:
-    """Sent after a callback's last output: the pipeline stores what came before, then clears it."""
-
-    key: str
-
-
 class DistributedAgencySpider(RedisMixin, AgencySpider):
     """The agency spider fed from a shared Redis frontier."""
 
     name = "agency-distributed"
-    store_batch = 1  # write every item at once: a killed worker must lose nothing
+    # items are written in batches; a request is acknowledged (its in-flight record cleared) only
+    # after everything it produced is stored, so a killed worker loses nothing (crawler.items.Acknowledge)
 
     def __init__(self, *args: Any, run_key: str = "", worker_id: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -156,6 +149,16 @@ class DistributedAgencySpider(RedisMixin, AgencySpider):
         self.pages_scheduled += 1
         return self._request(url, mode="page", depth=0, method="GET")
 
+    def acknowledge(self, request_keys: list[str]) -> None:
+        """Clear the in-flight records of requests whose outputs are all in the run store."""
+        base = keys(self.run_key)["base"]
+        pipe = self.server.pipeline()
+        for key in request_keys:
+            if key:
+                pipe.hdel(f"{base}:inflight:{self.worker_id}", key)
+                pipe.hdel(f"{base}:score:{self.worker_id}", key)
+        pipe.execute()
+
     def spider_idle(self) -> None:
         if self.server.exists(keys(self.run_key)["stop"]):
             return  # the coordinator says the run is finished: let the spider close
@@ -166,34 +169,11 @@ class DistributedAgencySpider(RedisMixin, AgencySpider):
             if isinstance(output, PageItem):
                 output.facts.extra["worker"] = self.worker_id
             yield output
-        yield DoneItem(response.request.meta.get("da_inflight", ""))
+        yield Acknowledge(response.request.meta.get("da_inflight", ""))
 
     def on_error(self, failure: Any):  # noqa: ANN201
         yield from super().on_error(failure)
-        yield DoneItem(failure.request.meta.get("da_inflight", ""))
-
-
-class DoneTracker:
-    """Item pipeline (after the store pipeline): clears a request's in-flight record once stored."""
-
-    def open_spider(self, spider: Any = None) -> None:
-        self.spider = spider or self.crawler.spider
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> DoneTracker:
-        tracker = cls()
-        tracker.crawler = crawler
-        return tracker
-
-    def process_item(self, item: Any, spider: Any = None) -> Any:
-        if isinstance(item, DoneItem) and item.key:
-            spider = self.spider  # the store pipeline (batch size 1) has written what came before
-            base = keys(spider.run_key)["base"]
-            pipe = spider.server.pipeline()
-            pipe.hdel(f"{base}:inflight:{spider.worker_id}", item.key)
-            pipe.hdel(f"{base}:score:{spider.worker_id}", item.key)
-            pipe.execute()
-        return item
+        yield Acknowledge(failure.request.meta.get("da_inflight", ""))
 
 
 def worker_settings(redis_url: str, run_key: str) -> dict[str, Any]:
@@ -206,7 +186,7 @@ def worker_settings(redis_url: str, run_key: str) -> dict[str, Any]:
         "SCHEDULER_DUPEFILTER_KEY": k["dupefilter"],
         "REDIS_URL": redis_url,
         "MAX_IDLE_TIME_BEFORE_CLOSE": 0,
-        "ITEM_PIPELINES": {"crawler.pipelines.StorePipeline": 300, "crawler.distributed.DoneTracker": 900},
+        "ITEM_PIPELINES": {"crawler.pipelines.StorePipeline": 300},
         # pull from the shared queue only what this worker can download now (4 per host): a worker
         # with 32 free slots would otherwise hoard requests that idle workers could take
         "CONCURRENT_REQUESTS": 4,

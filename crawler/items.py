@@ -37,3 +37,12 @@ class UnchangedPageItem:
     url: str
     depth: int
     previous_site: int
+
+
+@dataclass
+class Acknowledge:
+    """Sent after a request's last output (distributed mode). The store pipeline holds it until
+    everything before it is written, then calls `spider.acknowledge(keys)`: a worker killed with
+    items still buffered leaves those requests in flight, and the coordinator hands them out again."""
+
+    key: str

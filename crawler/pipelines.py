@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crawler.items import LinkResultItem, PageItem, SkippedItem, UnchangedPageItem
+from crawler.items import Acknowledge, LinkResultItem, PageItem, SkippedItem, UnchangedPageItem
 from crawler.store import Store
 
 BATCH = 200
@@ -22,11 +22,17 @@ class StorePipeline:
         self.results: list = []
         self.skipped: list = []
         self.unchanged: dict[int, dict[str, int]] = {}  # previous site id -> {url: depth}
+        self.acks: list[str] = []  # requests to acknowledge once their outputs are written
+        self.spider = spider
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StorePipeline:
+        from scrapy import signals
+
         pipeline = cls()
         pipeline.crawler = crawler
+        # a spider kept open while idle (a distributed worker) must not sit on unwritten items
+        crawler.signals.connect(pipeline.flush, signal=signals.spider_idle)
         return pipeline
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
@@ -38,7 +44,10 @@ class StorePipeline:
             self.skipped.append((item.url, item.reason))
         elif isinstance(item, UnchangedPageItem):
             self.unchanged.setdefault(item.previous_site, {})[item.url] = item.depth
-        pending = len(self.pages) + len(self.results) + len(self.skipped) + sum(map(len, self.unchanged.values()))
+        elif isinstance(item, Acknowledge):
+            self.acks.append(item.key)
+        pending = (len(self.pages) + len(self.results) + len(self.skipped) + len(self.acks)
+                   + sum(map(len, self.unchanged.values())))
         if pending >= self.batch:
             self.flush()
         return item
@@ -54,6 +63,9 @@ class StorePipeline:
         if self.skipped:
             self.store.add_skipped(self.site_id, self.skipped)
         self.pages, self.results, self.skipped = [], [], []
+        if self.acks:
+            self.spider.acknowledge(self.acks)
+            self.acks = []
 
     def close_spider(self, spider: Any = None) -> None:
         spider = spider or self.crawler.spider
