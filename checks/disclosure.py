@@ -19,6 +19,7 @@ Also records the service information the plans ask for (FAQ, news, publications)
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -30,7 +31,7 @@ from checks.textnorm import (
     contains_any,
     dead_reason,
     is_content_link,
-    links_by_source,
+    link_index,
     load_csv,
     load_yaml,
     norm,
@@ -68,9 +69,14 @@ def _is_section_label(text: str) -> bool:
         return False
     if contains_any(text, spec["contains"]):
         return True
-    exact = {norm(word) for word in spec["exact"]}
+    exact = _exact_section_names()
     whole = norm(text)
     return whole in exact or any(norm(part) in exact for part in _PART_SEP.split(text) if part)
+
+
+@lru_cache(maxsize=1)
+def _exact_section_names() -> frozenset[str]:
+    return frozenset(norm(word) for word in keywords()["section"]["exact"])
 
 
 def _main_headings(page: PageFacts) -> list[str]:
@@ -112,28 +118,47 @@ class SectionSearch:
 def find_section(facts: SiteFacts) -> SectionSearch:
     """Every place the site names its disclosure area, with the usable ones first."""
     found = SectionSearch()
+    # set mirrors of the lists, so that membership costs no scan: the area may be 1,000s of pages, and
+    # PageFacts equality compares every field, the text included (issue 6)
+    urls: set[str] = set()
+    pages_by_url: dict[str, list[PageFacts]] = {}
+    dead: set[tuple[str, str, str, str]] = set()
+
+    def add_page(page: PageFacts) -> None:
+        same_url = pages_by_url.setdefault(page.url, [])
+        if not any(p is page or p == page for p in same_url):  # equal pages share their url
+            same_url.append(page)
+            found.pages.append(page)
+
     for page in facts.pages:
         if not _served(page):
             continue
         names = [page.title, *_main_headings(page)]
         if any(is_section_label(name) for name in names):
-            if page.url not in found.urls:
+            if page.url not in urls:
+                urls.add(page.url)
                 found.urls.append(page.url)
-                found.pages.append(page)
-    for link in facts.links:
-        if not is_content_link(link) or not is_section_label(link.text):
+                add_page(page)
+    # each distinct link text is tested once; only the links named like the area are visited, in
+    # page order (issue 6: menus repeat on every page)
+    index = link_index(facts)
+    for link in index.with_texts(t for t in index.by_text if is_section_label(t)):
+        if not is_content_link(link):
             continue
         reason = dead_reason(facts, link)
         if reason:
-            entry = {"page": link.source, "target": link.target, "text": link.text[:100], "reason": reason}
-            if entry not in found.dead_labels:
-                found.dead_labels.append(entry)
+            text = link.text[:100]
+            if (link.source, link.target, text, reason) not in dead:
+                dead.add((link.source, link.target, text, reason))
+                found.dead_labels.append({"page": link.source, "target": link.target, "text": text,
+                                          "reason": reason})
             continue
-        if link.target not in found.urls:
+        if link.target not in urls:
+            urls.add(link.target)
             found.urls.append(link.target)
             page = facts.page(link.target)
-            if page is not None and _served(page) and page not in found.pages:
-                found.pages.append(page)
+            if page is not None and _served(page):
+                add_page(page)
     return found
 
 
@@ -145,7 +170,8 @@ def _search(facts: SiteFacts, pages: list[PageFacts], groups: dict[Any, list[str
     result = {key: Evidence() for key in groups}
     matcher = KeywordGroups(groups)
     seen_pages: set[str] = set()
-    by_source = links_by_source(facts)
+    index = link_index(facts)
+    label_hits: dict[str, list[Any]] = {}  # link text -> matched keys (each text matched once)
 
     def match_page(page: PageFacts) -> None:
         if page.url in seen_pages:
@@ -155,12 +181,26 @@ def _search(facts: SiteFacts, pages: list[PageFacts], groups: dict[Any, list[str
         for key in matcher.match(*(t for t in texts if len(norm(t)) <= MAX_LABEL_CHARS)):
             result[key].add(page.url)
 
+    def label_keys(text: str) -> list[Any]:
+        matched = label_hits.get(text)
+        if matched is None:
+            matched = label_hits[text] = matcher.match(text) if len(norm(text)) <= MAX_LABEL_CHARS else []
+        return matched
+
+    links_of: Callable[[str], Iterable[LinkRef]] = index.from_source
+    if not follow:
+        # without following, a link whose text matches nothing does nothing: visit only the links
+        # whose (distinct) text matches, grouped by page (issue 6: the site-wide search)
+        grouped: dict[str, list[LinkRef]] = {}
+        for link in index.with_texts(t for t in index.by_text if label_keys(t)):
+            grouped.setdefault(link.source, []).append(link)
+        links_of = lambda url: grouped.get(url, ())  # noqa: E731
     for page in pages:
         match_page(page)
-        for link in by_source.get(page.url, []):
+        for link in links_of(page.url):
             if not is_content_link(link):
                 continue
-            matched = matcher.match(link.text) if len(norm(link.text)) <= MAX_LABEL_CHARS else []
+            matched = label_keys(link.text)
             reason = dead_reason(facts, link) if (matched or follow) else None
             for key in matched:
                 if reason:

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from checks.base import AuditContext, Check, CheckMeta, Finding
-from checks.facts import LinkRef, LinkResult, SiteFacts
+from checks.facts import LinkRef, LinkResult, SiteFacts, defrag, url_scheme
+from checks.textnorm import link_index
 
 RULE = "政府服務品質獎 資訊公開適切性與內容有效性：超連結均有效"
 NOT_CHECKED_SCHEMES = {"mailto", "tel", "javascript", "data", "sms", "fax", "callto", "skype", "about"}
@@ -124,7 +126,10 @@ def _only_privately_trusted(verdict: dict | None) -> bool:
 
 
 def anchor_missing(link: LinkRef, result: LinkResult) -> bool:
-    fragment = link.fragment
+    return _anchor_missing(link.fragment, result)
+
+
+def _anchor_missing(fragment: str, result: LinkResult) -> bool:
     if not fragment or fragment.lower() == "top" or result.anchors is None:
         return False
     if result.status is None or not 200 <= result.status < 300:
@@ -133,22 +138,68 @@ def anchor_missing(link: LinkRef, result: LinkResult) -> bool:
     return fragment not in anchors and unquote(fragment) not in anchors
 
 
+def checked_target(target: str, *, keep_fragment: bool) -> str | None:
+    """The target as `fetched_links` keys it, None for a link we never fetch (mailto:, tel:, …)."""
+    scheme = url_scheme(target) if ":" in target else ""
+    if scheme in NOT_CHECKED_SCHEMES:
+        return None
+    return target if keep_fragment else defrag(target)[0]
+
+
 def fetched_links(facts: SiteFacts, *, keep_fragment: bool) -> tuple[list[LinkRef],
                                                                    dict[tuple[str, str], list[str]]]:
     """Each (source page, target) once, in page order, with every link text it carries there.
     Links we never fetch (mailto:, tel:, javascript:, data:) are left out."""
+    return _first_links(facts.links, keep_fragment=keep_fragment)
+
+
+def fetched_links_to(facts: SiteFacts, targets: Iterable[str], *,
+                     keep_fragment: bool) -> tuple[list[LinkRef], dict[tuple[str, str], list[str]]]:
+    """`fetched_links` restricted to the links whose target (as written) is one of `targets`.
+
+    A check judges each distinct target once and then needs only the links to the few targets that
+    have a problem (issue 6). With `keep_fragment=False`, pass every spelling of a target that
+    differs only in its fragment, so that each (page, target) keeps all its texts."""
+    return _first_links(link_index(facts).with_targets(targets), keep_fragment=keep_fragment)
+
+
+def _first_links(links: Iterable[LinkRef], *, keep_fragment: bool) -> tuple[list[LinkRef],
+                                                                          dict[tuple[str, str], list[str]]]:
     texts: dict[tuple[str, str], list[str]] = defaultdict(list)
     order: list[LinkRef] = []
-    for link in facts.links:
-        scheme = urlsplit(link.target).scheme.lower() if ":" in link.target else ""
-        if scheme in NOT_CHECKED_SCHEMES:
+    keyed: dict[str, str | None] = {}  # per distinct target: menus repeat on every page
+    for link in links:
+        target = link.target
+        if target in keyed:
+            key_target = keyed[target]
+        else:
+            key_target = keyed[target] = checked_target(target, keep_fragment=keep_fragment)
+        if key_target is None:
             continue
-        key = (link.source, link.target if keep_fragment else link.target_no_fragment)
-        if key not in texts:
+        key = (link.source, key_target)
+        seen = texts.get(key)
+        if seen is None:
             order.append(link)
-        if link.text and link.text not in texts[key]:
-            texts[key].append(link.text)
+            seen = texts[key] = []
+        if link.text and link.text not in seen:
+            seen.append(link.text)
     return order, texts
+
+
+def results_by_key(facts: SiteFacts) -> dict[str, LinkResult]:
+    """facts.link_results keyed by `url_key` (built once, only when a target is not found as it is)."""
+    index = facts.__dict__.get("_results_by_key")
+    if index is None:
+        index = {url_key(url): result for url, result in facts.link_results.items()}
+        facts.__dict__["_results_by_key"] = index
+    return index
+
+
+def result_of(facts: SiteFacts, target: str) -> LinkResult | None:
+    """The recorded result of `target`, else the result of the same target up to session ids and
+    parameter order (the spider de-duplicates on `url_key`)."""
+    # facts.result_for(target) is keyed without the fragment: look it up from the memoised split
+    return facts.result_for(defrag(target)[0]) or results_by_key(facts).get(url_key(target))
 
 
 class LinksCheck(Check):
@@ -160,28 +211,38 @@ class LinksCheck(Check):
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
         tls = facts.extra.get("tls") or {}
-        by_key = {url_key(url): result for url, result in facts.link_results.items()}
-        order, texts = fetched_links(facts, keep_fragment=True)
+        # each distinct target is judged once; only the links to targets with a problem are then
+        # visited, in page order (issue 6: ~500,000 links, tens of thousands of targets)
+        judged_targets: dict[str, tuple[LinkResult, str, bool, bool]] = {}
+        by_result: dict[int, tuple[str, bool]] = {}  # targets differing in fragment share a result
+        for target in link_index(facts).by_target:
+            if checked_target(target, keep_fragment=True) is None:
+                continue
+            judged_target = self._judge_target(facts, target, tls, by_result)
+            if judged_target is not None and (judged_target[1] or judged_target[2] or judged_target[3]):
+                judged_targets[target] = judged_target
+        order, texts = fetched_links_to(facts, judged_targets, keep_fragment=True)
         findings: list[Finding] = []
         untrusted: dict[str, list[str]] = {}
+        untrusted_seen: set[tuple[str, str]] = set()
         for link in order:
-            result = facts.result_for(link.target) or by_key.get(url_key(link.target))
-            if result is None:
+            result, untrusted_host, broken, no_anchor = judged_targets[link.target]
+            if untrusted_host:
+                pages = untrusted.setdefault(untrusted_host, [])
+                if (untrusted_host, link.source) not in untrusted_seen:
+                    untrusted_seen.add((untrusted_host, link.source))
+                    pages.append(link.source)
+            if not broken and not no_anchor:
                 continue
-            host = tls_key(result.url) if result.url.startswith("https:") else ""
-            if host and _only_privately_trusted(tls.get(host)):
-                untrusted.setdefault(host, [])
-                if link.source not in untrusted[host]:
-                    untrusted[host].append(link.source)
             link_texts = texts[(link.source, link.target)][:5]
             label = link_texts[0] if link_texts else link.target
-            judged = verdict(result, tls)
+            judged = verdict(result, tls) if broken else None
             if judged:
                 rule, evidence = judged
                 evidence["link_text"] = link_texts
                 evidence["tag"] = link.tag
                 findings.append(self._finding(rule, link, evidence, label))
-            elif anchor_missing(link, result):
+            else:
                 findings.append(Finding(
                     check="links", rule="missing-anchor", severity="warning", page=link.source,
                     target=link.target,
@@ -192,6 +253,23 @@ class LinksCheck(Check):
         for host, pages in untrusted.items():
             findings.append(self._untrusted_public(host, tls[host], pages))
         return findings
+
+    @staticmethod
+    def _judge_target(facts: SiteFacts, target: str, tls: dict,
+                      by_result: dict[int, tuple[str, bool]]) -> tuple[LinkResult, str, bool, bool] | None:
+        """(result, host trusted only privately or "", judged by `verdict`, anchor missing) for one
+        target; None when the target has no recorded result. `by_result` remembers what depends
+        on the result alone (keyed by identity: results are not changed while checks run)."""
+        result = result_of(facts, target)
+        if result is None:
+            return None
+        known = by_result.get(id(result))
+        if known is None:
+            host = tls_key(result.url) if result.url.startswith("https:") else ""
+            untrusted_host = host if host and _only_privately_trusted(tls.get(host)) else ""
+            known = by_result[id(result)] = (untrusted_host, verdict(result, tls) is not None)
+        untrusted_host, broken = known
+        return result, untrusted_host, broken, (not broken and _anchor_missing(defrag(target)[1], result))
 
     def _untrusted_public(self, host: str, verdict: dict, pages: list[str]) -> Finding:
         """One finding per host: its certificate verifies only under a non-public trust profile."""

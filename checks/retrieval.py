@@ -83,10 +83,7 @@ class RetrievalAids(FeatureCheck):
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
         findings = super().run(facts, ctx)
         forms = find_search_forms(facts)
-        form_pages: list[str] = []
-        for page_url, _, _ in forms:
-            if page_url not in form_pages:
-                form_pages.append(page_url)
+        form_pages = list(dict.fromkeys(page_url for page_url, _, _ in forms))  # a set: 10,000 forms
         probe = facts.extra.get("search") if isinstance(facts.extra.get("search"), dict) else None
         ctx.summary.setdefault("services", {})["site-search"] = {
             "found": bool(forms), "evidence": form_pages[:10], "probe": probe,

@@ -20,15 +20,16 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, ClassVar
-from urllib.parse import urldefrag, urlsplit
+from urllib.parse import urlsplit
 
 from checks.base import AuditContext, Check, CheckMeta, Finding
-from checks.facts import LinkRef, PageFacts, SiteFacts
+from checks.facts import LinkRef, PageFacts, SiteFacts, defrag, url_path
 from checks.textnorm import (
     KeywordGroups,
     dead_reason,
     has_cjk,
     is_content_link,
+    link_index,
     load_yaml,
     norm,
     norm_loose,
@@ -103,6 +104,87 @@ def features() -> dict[str, Feature]:
     return out
 
 
+def _required_literals(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+    """Lower-case ASCII strings one of which any match of `pattern` contains, None when unknown.
+
+    Twenty url patterns tried on tens of thousands of targets cost seconds (issue 6); most targets
+    hold none of the words the patterns look for (eservice, epay, mailbox, facebook.com…), and
+    `word in target.lower()` rules a pattern out a hundred times faster than trying it. This is
+    only ever a necessary condition (see `_url_features`): anything not understood gives None."""
+    try:
+        from re import _constants as sre_c
+        from re import _parser as sre_parse
+
+        def required(items: Any) -> frozenset[str] | None:
+            candidates: list[frozenset[str]] = []
+            run: list[str] = []
+            for op, av in list(items) + [(None, None)]:
+                if op is sre_c.LITERAL:
+                    run.append(chr(av))
+                    continue
+                if run:
+                    candidates.append(frozenset(("".join(run),)))
+                    run = []
+                inner: frozenset[str] | None = None
+                if op is sre_c.SUBPATTERN and not av[1] and not av[2]:  # no inline flags
+                    inner = required(av[3])
+                elif op is sre_c.BRANCH:
+                    alternatives = [required(branch) for branch in av[1]]
+                    if all(alternatives):  # every way through the branch needs one of its words
+                        inner = frozenset(w for words in alternatives if words for w in words)
+                elif op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT, sre_c.POSSESSIVE_REPEAT) and av[0] >= 1:
+                    inner = required(av[2])
+                if inner:
+                    candidates.append(inner)
+            if not candidates:
+                return None
+            return max(candidates, key=lambda words: min(len(w) for w in words))
+
+        found = required(sre_parse.parse(pattern.pattern, pattern.flags))
+    except Exception:  # noqa: BLE001 - private parser API: any surprise means "no shortcut"
+        return None
+    if not found or not all(word.isascii() and word for word in found):
+        return None
+    return tuple(sorted(word.lower() for word in found))
+
+
+_UrlTests = tuple[tuple[str, tuple[tuple[re.Pattern[str], frozenset[str] | None], ...]], ...]
+
+
+@lru_cache(maxsize=1)
+def _url_tests() -> tuple[_UrlTests, tuple[str, ...]]:
+    """Per feature, its url patterns with the words each requires; and all those words."""
+    tests = []
+    for fid, f in features().items():
+        patterns = []
+        for p in f.url_patterns:
+            words = _required_literals(p)
+            patterns.append((p, None if words is None else frozenset(words)))
+        tests.append((fid, tuple(patterns)))
+    every_word = sorted({w for _, patterns in tests for _, words in patterns for w in words or ()})
+    return tuple(tests), tuple(every_word)
+
+
+def _url_features(target: str) -> list[str]:
+    """Ids of the features with a url pattern matching `target` (each pattern is tried only when
+    the target holds one of the words it requires; for an ASCII target and ASCII words, lower-case
+    containment is necessary for a case-sensitive or case-insensitive match alike)."""
+    tests, every_word = _url_tests()
+    present: frozenset[str] | None = None
+    if target.isascii():
+        lowered = target.lower()
+        present = frozenset(w for w in every_word if w in lowered)
+    out = []
+    for fid, patterns in tests:
+        for pattern, words in patterns:
+            if words is not None and present is not None and present.isdisjoint(words):
+                continue
+            if pattern.search(target):
+                out.append(fid)
+                break
+    return out
+
+
 @dataclass
 class FeatureResult:
     evidence: list[str] = field(default_factory=list)
@@ -123,25 +205,33 @@ def detect_features(facts: SiteFacts) -> dict[str, FeatureResult]:
     feats = features()
     results = {fid: FeatureResult() for fid in feats}
     matcher = KeywordGroups({fid: f.keywords for fid, f in feats.items()})
-    url_memo: dict[str, list[str]] = {}  # the same targets recur on every page (menus, footers)
-    short: dict[str, bool] = {}
-    for link in facts.links:
-        is_short = short.get(link.text)
-        if is_short is None:
-            is_short = short[link.text] = len(norm(link.text)) <= MAX_FEATURE_TEXT
-        hits = list(matcher.match(link.text)) if is_short else []
-        by_url = url_memo.get(link.target)
-        if by_url is None:
-            by_url = [fid for fid, f in feats.items() if any(p.search(link.target) for p in f.url_patterns)]
-            url_memo[link.target] = by_url
-        if by_url and urldefrag(link.target)[0] != link.source:  # in-page anchors name no feature
+    # decide once per distinct text and target, then visit only the links that name a feature, in
+    # page order (issue 6: ~500,000 links, a few thousand texts, tens of thousands of targets)
+    index = link_index(facts)
+    text_hits: dict[str, list[str]] = {}
+    for text in index.by_text:
+        hits = matcher.match(text) if len(norm(text)) <= MAX_FEATURE_TEXT else []
+        if hits:
+            text_hits[text] = hits
+    url_hits: dict[str, list[str]] = {}
+    for target in index.by_target:
+        by_url = _url_features(target)
+        if by_url:
+            url_hits[target] = by_url
+    positions = index.merged((index.by_text[t] for t in text_hits), (index.by_target[t] for t in url_hits))
+    for link in index.at(positions):
+        hits = list(text_hits.get(link.text, ()))
+        by_url = url_hits.get(link.target)
+        if by_url and defrag(link.target)[0] != link.source:  # in-page anchors name no feature
             hits += [fid for fid in by_url if fid not in hits]
         for fid in hits:
             feat = feats[fid]
             if link.tag not in feat.link_tags:
                 continue
-            reason = dead_reason(facts, link, allow_schemes=feat.allow_schemes)
             result = results[fid]
+            if len(result.dead) >= MAX_EVIDENCE and len(result.evidence) >= MAX_EVIDENCE:
+                continue  # both lists are full: nothing this link could add
+            reason = dead_reason(facts, link, allow_schemes=feat.allow_schemes)
             if reason:
                 entry = {"page": link.source, "target": link.target, "text": link.text[:100], "reason": reason}
                 if len(result.dead) < MAX_EVIDENCE and entry not in result.dead:
@@ -217,16 +307,33 @@ class SitePolicies(FeatureCheck):
 
 def document_format(facts: SiteFacts, link: LinkRef) -> str | None:
     """The file format a link offers: from the address, else the served type, else the link text."""
-    path = urlsplit(link.target).path.lower()
-    ext = path.rsplit(".", 1)[-1] if "." in path.rsplit("/", 1)[-1] else ""
+    return _target_format(facts, link.target) or _text_format(link.text)
+
+
+def _target_format(facts: SiteFacts, target: str) -> str | None:
+    """The format of a target from its address, else from the type it was served with."""
+    ext = _path_ext(target)
     if ext in DOCUMENT_FORMATS:
         return ext
-    result = facts.result_for(link.target)
+    result = facts.result_for(defrag(target)[0])
     if result is not None and result.content_type:
         mime = result.content_type.split(";")[0].strip().lower()
         if mime in _MIME_FORMAT:
             return _MIME_FORMAT[mime]
-    m = _TEXT_FORMAT.search(unicode_lower(link.text))
+    return None
+
+
+@lru_cache(maxsize=65536)  # ~500,000 links, a few tens of thousands of targets (issue 6)
+def _path_ext(url: str) -> str:
+    """The lower-cased extension of the last path segment ("" when it has none)."""
+    path = url_path(url).lower()
+    return path.rsplit(".", 1)[-1] if "." in path.rsplit("/", 1)[-1] else ""
+
+
+@lru_cache(maxsize=65536)
+def _text_format(text: str) -> str | None:
+    """A document format named in a link text ("下載 (PDF)")."""
+    m = _TEXT_FORMAT.search(unicode_lower(text))
     return m.group(1) if m else None
 
 
@@ -255,7 +362,12 @@ class Download:
 def downloads(facts: SiteFacts) -> dict[str, list[Download]]:
     """Document links per source page, in page order (links that lead nowhere are left out)."""
     out: dict[str, list[Download]] = {}
-    for link in facts.links:
+    # a link offers a document through its target (extension, served type) or its text: find the
+    # targets and texts that can, then visit only their links, in page order (issue 6)
+    index = link_index(facts)
+    targets = [t for t in index.by_target if _target_format(facts, t) is not None]
+    texts = [t for t in index.by_text if _text_format(t) is not None]
+    for link in index.at(index.merged((index.by_target[t] for t in targets), (index.by_text[t] for t in texts))):
         if not is_content_link(link):
             continue
         fmt = document_format(facts, link)
@@ -361,11 +473,28 @@ def _strip_site(facts: SiteFacts, text: str) -> str:
     if names is None:
         names = sorted(site_title_parts(facts) | {norm_loose(facts.agency.name)} - {""}, key=len, reverse=True)
         facts.__dict__["_site_names_sorted"] = names
-    out = norm_loose(text)
-    for name in names:
-        if out != name:
-            out = out.replace(name, "")
-    return out
+    memo = facts.__dict__.get("_stripped_site")  # a menu text is compared with many targets
+    if memo is None:
+        memo = facts.__dict__["_stripped_site"] = {}
+    stripped = memo.get(text)
+    if stripped is None:
+        stripped = norm_loose(text)
+        for name in names:
+            if stripped != name:
+                stripped = stripped.replace(name, "")
+        memo[text] = stripped
+    return stripped
+
+
+def _judged_text(text: str, skip: frozenset[str], min_chars: int) -> str | None:
+    """The loose form of a link text that names a destination, None for texts never compared: too
+    short, generic (data/title_match.yaml), digits, addresses and pagers."""
+    loose = norm_loose(text)
+    if len(loose) < min_chars or loose in skip or loose.isdigit() or loose.startswith("http"):
+        return None
+    if _PAGER_TEXT.match(loose):
+        return None
+    return loose
 
 
 class TitleConsistency(Check):
@@ -419,30 +548,41 @@ class TitleConsistency(Check):
         skip, threshold, min_chars = _title_settings()
         threshold = float(ctx.option("title_mismatch_threshold", threshold))
         targets: dict[str, list[str]] = {}  # target URL -> what it is called (computed once)
-        verdicts: dict[tuple[str, str], float | None] = {}  # (text, target) -> score, None = skip
         # a mismatched menu entry is one problem, not one per page: report it once, on the first
         # page seen, with the number of pages carrying it
-        bad: dict[tuple[str, str], tuple[LinkRef, float, set[str]]] = {}
-        for link in facts.links:
-            if not is_content_link(link):
+        bad: dict[int, tuple[LinkRef, float, set[str]]] = {}
+        # texts never compared (更多, 上一則, pagers…) are set aside once per distinct text; the links
+        # carrying the others are walked as integer ids, in page order, and a (text, target) pair
+        # already judged costs one dictionary look-up (issue 6: ~500,000 links, ~80,000 pairs)
+        index = link_index(facts)
+        judged_texts = {ident: loose for ident, text in enumerate(index.texts)
+                        if (loose := _judged_text(text, skip, min_chars)) is not None}
+        content_tags = {ident for ident, tag in enumerate(index.tags) if is_content_link(LinkRef("", "", "", tag))}
+        verdicts: dict[int, float | None] = {}  # (text, target) pair -> score, None = skip
+        sources, target_urls = index.sources, index.targets
+        source_of, target_of, text_of, tag_of = index.source_of, index.target_of, index.text_of, index.tag_of
+        pairs = len(target_urls)
+        for position in index.merged(index.text_positions[ident] for ident in judged_texts):
+            if tag_of[position] not in content_tags:
                 continue
-            pair = (link.text, link.target)
-            if pair in bad:
-                bad[pair][2].add(link.source)
+            text_id = text_of[position]
+            pair = text_id * pairs + target_of[position]
+            seen = bad.get(pair)
+            if seen is not None:
+                seen[2].add(sources[source_of[position]])
                 continue
             if pair in verdicts:
                 continue
-            loose = norm_loose(link.text)
-            if len(loose) < min_chars or loose in skip or loose.isdigit() or loose.startswith("http"):
-                continue
-            if _PAGER_TEXT.match(loose) or urldefrag(link.target)[1]:
-                continue  # pagers, and links into a section of a page (its heading is not stored)
-            if urlsplit(link.target).path == urlsplit(link.source).path:
+            target_url, source_url = target_urls[target_of[position]], sources[source_of[position]]
+            if defrag(target_url)[1]:
+                continue  # links into a section of a page (its heading is not stored)
+            if url_path(target_url) == url_path(source_url):
                 continue  # the same document (sorting, paging, a query variant)
-            target = facts.page(link.target)
+            target = facts.page(target_url)
             if target is None or (target.status is not None and target.status >= 400):
                 continue
-            score = verdicts[pair] = self._score(facts, link.text, loose, target, targets, skip)
+            link = index.link(position)
+            score = verdicts[pair] = self._score(facts, link.text, judged_texts[text_id], target, targets, skip)
             if score is not None and score < threshold:
                 bad[pair] = (link, score, {link.source})
         findings: list[Finding] = []

@@ -30,8 +30,9 @@ from urllib.parse import urlsplit
 import yaml
 
 from checks.base import AuditContext, Check, CheckMeta, Finding
-from checks.facts import LinkResult, PageFacts, SiteFacts
-from checks.links import fetched_links, url_key
+from checks.facts import LinkResult, PageFacts, SiteFacts, defrag
+from checks.links import checked_target, fetched_links_to, result_of, url_key
+from checks.textnorm import link_index
 
 RULE = "政府服務品質獎 資訊公開適切性與內容有效性：超連結均有效（含回應 200 的錯誤頁）"
 _HOME_PATH = re.compile(r"^/?((index|default|home|main)\.[a-z0-9]{2,5})?$", re.IGNORECASE)
@@ -60,7 +61,12 @@ def _squash(text: str) -> str:
 
 
 def find_phrase(text: str | None) -> str | None:
-    squashed = _squash(text or "")
+    return _find_phrase(text or "")
+
+
+@lru_cache(maxsize=65536)  # template lines and headings recur on every page
+def _find_phrase(text: str) -> str | None:
+    squashed = _squash(text)
     return next((p for p in phrases() if p in squashed), None)
 
 
@@ -73,18 +79,107 @@ def is_home(url: str | None, facts: SiteFacts) -> bool:
     """The site's home page: `/`, `/index.*`-like, the start URL, or where the start URL ended up."""
     if not url:
         return False
-    key = url_key(url)
-    start = facts.page(facts.agency.url)
-    homes = {url_key(facts.agency.url)} | ({url_key(start.final_url)} if start and start.final_url else set())
-    if key in homes:
+    if url_key(url) in _home_keys(facts):
         return True
     parts = urlsplit(url)
     return not parts.query and bool(_HOME_PATH.match(parts.path) or _HOME_ALIAS.match(parts.path))
 
 
+def _home_keys(facts: SiteFacts) -> frozenset[str]:
+    """`url_key` of the start URL and of where it ended up (cached on the facts object)."""
+    cached = facts.__dict__.get("_home_keys")
+    if cached is None or cached[0] != facts.agency.url:
+        start = facts.page(facts.agency.url)
+        homes = {url_key(facts.agency.url)} | ({url_key(start.final_url)} if start and start.final_url else set())
+        cached = facts.__dict__["_home_keys"] = (facts.agency.url, frozenset(homes))
+    return cached[1]
+
+
+def _norm_line(line: str) -> str:
+    """One line as compared: white space collapsed, cut at 200 characters, digit runs folded to 0."""
+    return _DIGITS.sub("0", " ".join(line.split())[:200])
+
+
 def _norm_lines(lines: list[str] | set[str]) -> set[str]:
     """Lines compared with digits folded (a clock or visitor counter in the template is not content)."""
-    return {_DIGITS.sub("0", " ".join(line.split())[:200]) for line in lines if line.strip()}
+    return {_norm_line(line) for line in lines if line.strip()}
+
+
+# A line whose first SHORT_LINE + 1 characters hold no white space and no digit keeps them all when
+# normalised, so it cannot be a short line: such lines (the paragraphs) are never normalised.
+_SPACE_OR_DIGIT = re.compile(r"[\s\d]")
+_WORD_PIECES = re.compile(r"[0\s]+")
+
+
+def _anchor(normalised: str) -> str:
+    """The longest piece of a normalised line that any raw line normalising to it must contain
+    verbatim (its characters are neither white space nor folded digits); "" when there is none."""
+    return max(_WORD_PIECES.split(normalised), key=len)
+
+
+class _PageLines:
+    """The lines of one page, normalised only as far as a verdict needs them (issue 6: normalising
+    every line of every page cost seconds on a 10,000-page site)."""
+
+    def __init__(self, text: str, memo: dict[str, str]) -> None:
+        self.text = text
+        self.raw = text.splitlines()
+        self._memo = memo  # short raw lines (menus, footers) recur on every page
+        self._all: set[str] | None = None
+
+    def _norm(self, line: str) -> str:
+        """`_norm_line` of a non-blank line (short lines are remembered for the whole run)."""
+        if len(line) > SHORT_LINE:
+            return _norm_line(line)
+        normalised = self._memo.get(line)
+        if normalised is None:
+            normalised = _norm_line(line)
+            if len(self._memo) < 100_000:
+                self._memo[line] = normalised
+        return normalised
+
+    def all(self) -> set[str]:
+        """Every normalised line (what `_norm_lines` gives)."""
+        if self._all is None:
+            self._all = {self._norm(line) for line in self.raw if line.strip()}
+        return self._all
+
+    def present(self, wanted: set[str], anchors: dict[str, str]) -> set[str]:
+        """The lines of `wanted` that the page has (`wanted & self.all()`), looking only at raw
+        lines that hold a wanted line's anchor."""
+        if self._all is not None:
+            return wanted & self._all
+        hit: set[str] = set()
+        for line in wanted:
+            anchor = anchors.get(line, "")
+            if not anchor:
+                return wanted & self.all()
+            if anchor in self.text and any(
+                anchor in raw and self._norm(raw) == line for raw in self.raw if raw.strip()
+            ):
+                hit.add(line)
+        return hit
+
+    def short(self) -> set[str]:
+        """The normalised lines of at most SHORT_LINE characters."""
+        if self._all is not None:
+            return {line for line in self._all if len(line) <= SHORT_LINE}
+        out: set[str] = set()
+        memo, head = self._memo, _SPACE_OR_DIGIT.search
+        for raw in self.raw:
+            if len(raw) <= SHORT_LINE:
+                line = memo.get(raw)
+                if line is None:
+                    line = _norm_line(raw) if raw.strip() else ""
+                    if len(memo) < 100_000:
+                        memo[raw] = line
+                if line:
+                    out.add(line)
+            elif head(raw, 0, SHORT_LINE + 1) is not None:
+                line = _norm_line(raw)
+                if line and len(line) <= SHORT_LINE:  # "" only from a blank line
+                    out.add(line)
+        return out
 
 
 class _Learned:
@@ -109,10 +204,11 @@ class _Learned:
                 self.message_lines |= specific
             elif p.get("status") == 200 and self.home_lines:
                 self.serves_home = True
+        self.anchors = {line: _anchor(line) for line in self.message_lines}
 
 
 def judge(result: LinkResult, page: PageFacts | None, learned: _Learned,
-          facts: SiteFacts) -> tuple[str, str, dict] | None:
+          facts: SiteFacts, line_memo: dict[str, str] | None = None) -> tuple[str, str, dict] | None:
     """(reason, confidence, extra evidence) when the target is an error page answered with 2xx."""
     if result.error or result.status is None or not 200 <= result.status < 300:
         return None
@@ -121,25 +217,26 @@ def judge(result: LinkResult, page: PageFacts | None, learned: _Learned,
     if result.redirects and is_home(result.final_url, facts):
         return "redirect-home", ("high" if learned.redirects_home else "medium"), {}
     title = (page.title if page else None) or result.title or ""
-    lines = _norm_lines(page.text.splitlines()) if page else set()
-    if page and learned.message_lines:
-        hit = learned.message_lines & lines
+    lines = _PageLines(page.text, {} if line_memo is None else line_memo) if page else None
+    if lines is not None and learned.message_lines:
+        hit = lines.present(learned.message_lines, learned.anchors)
         if len(hit) >= MATCH_SHARE * len(learned.message_lines):
             return "not-found-page", "high", {"matched_lines": sorted(hit)[:5]}
-    if page and learned.serves_home and lines and learned.home_lines:
-        union = lines | learned.home_lines
-        if len(lines & learned.home_lines) >= HOME_SIMILARITY * len(union):
+    if lines is not None and learned.serves_home and learned.home_lines:
+        all_lines = lines.all()
+        union = all_lines | learned.home_lines
+        if all_lines and len(all_lines & learned.home_lines) >= HOME_SIMILARITY * len(union):
             return "home-content", "medium", {}
     phrase = find_phrase(title)
     if phrase or _TITLE_404.search(title):
         return "not-found-phrase", "high", {"phrase": phrase or "404", "where": "title"}
-    if page:
+    if page and lines is not None:
         for level, heading in page.headings:
             phrase = find_phrase(heading) if level <= 2 else None
             if phrase:
                 return "not-found-phrase", "medium", {"phrase": phrase, "where": f"h{level}"}
-        for line in sorted(lines - learned.home_lines):
-            phrase = find_phrase(line) if len(line) <= SHORT_LINE else None
+        for line in sorted(lines.short() - learned.home_lines):
+            phrase = find_phrase(line)
             if phrase:
                 return "not-found-phrase", "low", {"phrase": phrase, "where": "text"}
     return None
@@ -155,22 +252,34 @@ class Soft404Check(Check):
         not_found = facts.extra.get("not_found") or {}
         learned = {origin: _Learned(entry, facts) for origin, entry in not_found.items()}
         unknown = _Learned(None, facts)
-        by_key = {url_key(url): result for url, result in facts.link_results.items()}
-        order, texts = fetched_links(facts, keep_fragment=False)
         findings: list[Finding] = []
-        judged: dict[str, tuple[str, str, dict] | None] = {}
-        for link in order:
-            target = link.target_no_fragment
-            result = facts.result_for(target) or by_key.get(url_key(target))
-            if result is None:
+        line_memo: dict[str, str] = {}
+        # each distinct target (without fragment) is judged once; only the links to the targets
+        # judged soft 404 are then visited, in page order (issue 6)
+        judged: dict[str, tuple[LinkResult, tuple[str, str, dict]] | None] = {}
+        wanted: list[str] = []
+        for raw_target in link_index(facts).by_target:
+            target = checked_target(raw_target, keep_fragment=False)
+            if target is None:
                 continue
             if target not in judged:
-                page = facts.page(target) if result.in_scope else None
-                judged[target] = judge(result, page, learned.get(_origin(result.url), unknown), facts)
-            verdict = judged[target]
-            if verdict is None:
+                entry = None
+                result = result_of(facts, target)
+                if result is not None:
+                    page = facts.page(target) if result.in_scope else None
+                    verdict = judge(result, page, learned.get(_origin(result.url), unknown), facts, line_memo)
+                    if verdict is not None:
+                        entry = (result, verdict)
+                judged[target] = entry
+            if judged[target] is not None:
+                wanted.append(raw_target)
+        order, texts = fetched_links_to(facts, wanted, keep_fragment=False)
+        for link in order:
+            target = defrag(link.target)[0]
+            entry = judged[target]
+            if entry is None:  # cannot happen: only judged targets were wanted
                 continue
-            reason, confidence, extra = verdict
+            result, (reason, confidence, extra) = entry
             link_texts = texts[(link.source, target)][:5]
             label = link_texts[0] if link_texts else target
             page = facts.page(target) if result.in_scope else None

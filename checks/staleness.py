@@ -23,10 +23,13 @@ from typing import Any
 from checks.base import AuditContext, Check, CheckMeta, Finding
 from checks.dates import (
     SOURCE_DC,
+    LabelFinder,
     find_dates,
     fold_width,
     gregorian_to_roc,
     last_update_evidence,
+    line_bounds,
+    next_line_head,
 )
 from checks.facts import PageFacts, SiteFacts
 from checks.textnorm import (
@@ -34,6 +37,7 @@ from checks.textnorm import (
     contains_any,
     dead_reason,
     is_content_link,
+    link_index,
     load_yaml,
     load_yaml_path,
     norm,
@@ -281,8 +285,11 @@ def annual_documents(facts: SiteFacts, series: list[Series]) -> dict[str, list[d
         for level, heading in page.headings:
             if level == 1:
                 consider(heading, page.url, page.url)
-    for link in facts.links:
-        if is_content_link(link) and include.match(link.text) and dead_reason(facts, link) is None:
+    # each distinct link text is matched once; only the links naming a series are visited, in page
+    # order (issue 6: menus repeat on every page)
+    index = link_index(facts)
+    for link in index.with_texts(t for t in index.by_text if include.match(t)):
+        if is_content_link(link) and dead_reason(facts, link) is None:
             consider(link.text, link.target, link.source)
     return found
 
@@ -343,27 +350,45 @@ def _notice_spec() -> tuple[re.Pattern[str], set[str], tuple[str, ...]]:
     return pattern, period, tuple(data.get("archive_markers") or ())
 
 
+@lru_cache(maxsize=1)
+def _notice_finder() -> LabelFinder:
+    data = load_yaml("date_labels.yaml")["notice_end_labels"]
+    return LabelFinder(_notice_spec()[0], (*data["period"], *data["deadline"]))
+
+
+_BLANK_REST = re.compile(r"[\s:：]")
+
+
 def notice_end_dates(text: str) -> list[tuple[str, date]]:
-    """(label, end date) for every stated end of a notice period in `text`."""
-    pattern, period, _ = _notice_spec()
-    lines = fold_width(text or "").split("\n")
+    """(label, end date) for every stated end of a notice period in `text`.
+
+    The labels are fold-invariant (tests/test_dates.py), so they are found in the text as it is and
+    only the lines holding one are folded (issue 6: folding every page's whole text cost seconds).
+    """
+    _, period, _ = _notice_spec()
+    s = text or ""
     out: list[tuple[str, date]] = []
-    for i, line in enumerate(lines):
-        for m in pattern.finditer(line):
-            label = m.group(1)
-            rest = line[m.end():m.end() + 80]
-            if not re.sub(r"[\s:：]", "", rest) and i + 1 < len(lines):
-                rest = lines[i + 1][:80]
-            found = find_dates(rest, compact=True)
-            if not found or found[0].start > 6:
-                continue
-            if label in period:
-                if len(found) >= 2:
-                    out.append((label, found[1].date))
-                elif _OPEN_START.search(rest[: found[0].start]):
-                    out.append((label, found[0].date))  # 即日起至 113-05-31: only the end is written
-            else:
-                out.append((label, found[0].date))
+    folded: dict[int, str] = {}  # line start -> the folded line
+    for m in _notice_finder().finditer(s):
+        start, end, has_next = line_bounds(s, m.start(), m.end())
+        line = folded.get(start)
+        if line is None:
+            line = folded[start] = fold_width(s[start:end])
+        label = m.group(1)
+        label_end = m.end() - start
+        rest = line[label_end:label_end + 80]
+        if not _BLANK_REST.sub("", rest) and has_next:
+            rest = fold_width(next_line_head(s, end, 80))
+        found = find_dates(rest, compact=True)
+        if not found or found[0].start > 6:
+            continue
+        if label in period:
+            if len(found) >= 2:
+                out.append((label, found[1].date))
+            elif _OPEN_START.search(rest[: found[0].start]):
+                out.append((label, found[0].date))  # 即日起至 113-05-31: only the end is written
+        else:
+            out.append((label, found[0].date))
     return out
 
 

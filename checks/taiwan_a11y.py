@@ -20,7 +20,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urldefrag, urlsplit
 
 from checks.base import AuditContext, Check, CheckMeta, Finding
-from checks.facts import PageFacts, SiteFacts
+from checks.facts import PageFacts, SiteFacts, defrag, url_hostname
+from checks.textnorm import link_index
 
 REQUIRED_KEYS = ("U", "C", "Z")
 BADGE_HOSTS = ("accessibility.moda.gov.tw", "www.handicap-free.nat.gov.tw", "handicap-free.nat.gov.tw")
@@ -81,6 +82,29 @@ def missing_target(page: PageFacts, href: str) -> str | None:
     return None if fragment in set(page.anchors) else fragment
 
 
+def _hostname(url: str) -> str | None:
+    """`urlsplit(url).hostname`, None for an address that cannot be parsed (never a badge)."""
+    try:
+        return url_hostname(url)
+    except ValueError:
+        return None
+
+
+def _may_name_host(url: str, hosts: tuple[str, ...]) -> bool:
+    """False when `urlsplit(url).hostname` cannot be any of `hosts`: the host name is a lower-cased
+    piece of the address once tabs and line breaks are dropped (as urlsplit drops them); a cheap
+    test that spares parsing tens of thousands of addresses."""
+    lowered = url.lower()
+    if "\t" in lowered or "\r" in lowered or "\n" in lowered:
+        lowered = lowered.replace("\t", "").replace("\r", "").replace("\n", "")
+    return any(host.lower() in lowered for host in hosts)
+
+
+def _names_sitemap(text: str) -> bool:
+    lowered = text.lower()
+    return any(w in lowered for w in _SITEMAP_WORDS)
+
+
 def _grouped(items: list[tuple[Any, PageFacts]]) -> list[tuple[Any, list[PageFacts]]]:
     groups: dict[Any, list[PageFacts]] = {}
     for key, page in items:
@@ -111,8 +135,11 @@ def find_badges(facts: SiteFacts, extra_hosts: tuple[str, ...] = ()) -> dict[str
             if (alt and _BADGE_ALT.search(alt)) or _BADGE_SRC.search(src.split("?")[0]):
                 images.append({"page": page.url, "src": src[:300], "alt": alt[:200]})
         metas.extend(v[:300] for v in page.meta.get("accessible_website", []) if v)
-    for link in facts.links:
-        if link.source in page_urls and urlsplit(link.target).hostname in (*BADGE_HOSTS, *extra_hosts):
+    badge_hosts = (*BADGE_HOSTS, *extra_hosts)
+    index = link_index(facts)  # each distinct target is looked at once (issue 6)
+    for link in index.with_targets(t for t in index.by_target if _may_name_host(t, badge_hosts)
+                                   and _hostname(t) in badge_hosts):
+        if link.source in page_urls:
             links.append({"page": link.source, "href": link.target[:300], "text": link.text[:200]})
     claims = [c for c in ([i["alt"] for i in images] + [lk["text"] for lk in links] + metas) if c]
     level = None
@@ -209,13 +236,15 @@ class TaiwanAccessibility(Check):
         )]
 
     def _sitemap(self, facts: SiteFacts, pages: list[PageFacts]) -> list[Finding]:
-        texts: dict[str, list[str]] = {}
-        for link in facts.links:
-            if link.tag in ("a", "area"):
-                texts.setdefault(link.target_no_fragment, []).append(link.text)
+        # targets of a link whose text names the site map; the words hold no space, so testing each
+        # text alone is testing them joined with spaces (once per distinct text and target, issue 6)
+        index = link_index(facts)
+        sitemap_targets = {defrag(link.target)[0]
+                           for link in index.with_texts(t for t in index.by_text if _names_sitemap(t))
+                           if link.tag in ("a", "area")}
         candidates = [p for p in pages
-                      if any(w in " ".join([p.title] + [h for _, h in p.headings[:3]] + texts.get(p.url, [])).lower()
-                             for w in _SITEMAP_WORDS) or "sitemap" in urlsplit(p.url).path.lower()]
+                      if p.url in sitemap_targets or _names_sitemap(" ".join([p.title] + [h for _, h in p.headings[:3]]))
+                      or "sitemap" in urlsplit(p.url).path.lower()]
         for page in candidates:
             keys = {m.group(1).upper() for m in _ALT_KEY.finditer(page.text)}
             if all(k in keys for k in REQUIRED_KEYS):

@@ -2,8 +2,10 @@
 
 Why one place: domain/README.md §2 asks that link texts, headings and titles be matched with
 full-width/half-width characters and 臺/台 normalised. Doing it the same way everywhere means a
-keyword in a data file matches the same texts in every check. Also holds the data-file loader and
-the character-bigram similarity used by `title-mismatch` and `dc-title-mismatch`.
+keyword in a data file matches the same texts in every check. Also holds the data-file loader,
+the character-bigram similarity used by `title-mismatch` and `dc-title-mismatch`, link liveness
+(`dead_reason`) and the `LinkIndex` that lets checks decide once per distinct link text or target
+and visit only the links that matter (issue 6, docs/check-speed.md).
 """
 
 from __future__ import annotations
@@ -11,15 +13,15 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Iterator
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urldefrag, urlsplit
 
 import yaml
 
-from checks.facts import LinkRef, SiteFacts
+from checks.facts import LinkRef, SiteFacts, defrag, url_scheme
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -45,7 +47,14 @@ def _norm(text: str) -> str:
 
 def norm_loose(text: str | None) -> str:
     """`norm` without any punctuation or symbols: for similarity, not for keyword tests."""
-    return _NOISE.sub("", norm(text))
+    if not text:
+        return ""
+    return _norm_loose(text)
+
+
+@lru_cache(maxsize=65536)  # link texts and titles repeat on every page
+def _norm_loose(text: str) -> str:
+    return _NOISE.sub("", _norm(text))
 
 
 @lru_cache(maxsize=8192)
@@ -83,6 +92,8 @@ class KeywordGroups:
 
     def match(self, *texts: str | None) -> list[Any]:
         """Keys of the groups with a keyword in any of `texts`, in group order."""
+        if len(texts) == 1:  # the common case (one link text): already in group order
+            return list(self._match_one(texts[0])) if texts[0] else []
         found: set[Any] = set()
         for text in texts:
             if text:
@@ -111,10 +122,15 @@ def load_csv(name: str) -> tuple[dict[str, str], ...]:
 
 def bigrams(text: str) -> set[str]:
     """Character bigrams of the loose normal form (a one-character text yields itself)."""
+    return set(_bigrams(text))
+
+
+@lru_cache(maxsize=65536)  # a target's title is compared with every link text pointing at it
+def _bigrams(text: str) -> frozenset[str]:
     s = norm_loose(text)
     if len(s) == 1:
-        return {s}
-    return {s[i : i + 2] for i in range(len(s) - 1)}
+        return frozenset((s,))
+    return frozenset(s[i : i + 2] for i in range(len(s) - 1))
 
 
 def overlap(a: str, b: str) -> float:
@@ -123,7 +139,7 @@ def overlap(a: str, b: str) -> float:
     The overlap coefficient (not Dice/Jaccard) is used because a link text is usually a short
     part of a longer page title: "預算書" against "113年度單位預算書" must score 1.0.
     """
-    x, y = bigrams(a), bigrams(b)
+    x, y = _bigrams(a), _bigrams(b)
     if not x or not y:
         return 0.0
     return len(x & y) / min(len(x), len(y))
@@ -144,44 +160,177 @@ def dead_reason(facts: SiteFacts, link: LinkRef, *, allow_schemes: tuple[str, ..
     result is an HTTP error (status >= 400) or a network error is broken (domain/README.md §2: an
     item linked from the section whose target is broken is not "found"). A target that was never
     checked is given the benefit of the doubt.
+
+    Everything but "is this the page itself" depends on the target alone, so it is worked out once
+    per distinct target (cached on the facts object: a menu link recurs on every page, issue 6).
     """
-    memo = facts.__dict__.setdefault("_dead_reason", {})
-    key = (link.source, link.target, allow_schemes)
-    if key not in memo:
-        memo[key] = _dead_reason(facts, link, allow_schemes)
-    return memo[key]
-
-
-def _dead_reason(facts: SiteFacts, link: LinkRef, allow_schemes: tuple[str, ...]) -> str | None:
-    target = link.target.strip()
-    scheme = urlsplit(target).scheme.lower()
-    if scheme == "javascript":
-        return "javascript"
-    if scheme in allow_schemes:
-        return None
-    if scheme not in ("http", "https"):
-        return "scheme"
-    base, fragment = urldefrag(target)
+    memo = facts.__dict__.get("_dead_target")
+    if memo is None:
+        memo = facts.__dict__["_dead_target"] = {}
+    key = (link.target, allow_schemes)
+    verdict = memo.get(key)
+    if verdict is None:
+        verdict = memo[key] = _target_verdict(facts, link.target, allow_schemes)
+    base, fragment, reason = verdict
+    if base is None:
+        return reason
     source_page = facts.page(link.source)
-    source_urls = {link.source}
-    if source_page is not None and source_page.final_url:
-        source_urls.add(source_page.final_url)
-    if base in source_urls:
-        if not fragment:
-            return "self"  # href="#", href="" or a link to the page itself: no destination
-        if source_page is not None and fragment not in source_page.anchors:
-            return "missing-anchor"
-        return None
-    result = facts.result_for(target)
+    if base != link.source and (source_page is None or not source_page.final_url
+                                or base != source_page.final_url):
+        return reason  # not the page itself: the target's own verdict
+    if not fragment:
+        return "self"  # href="#", href="" or a link to the page itself: no destination
+    if source_page is not None and fragment not in source_page.anchors:
+        return "missing-anchor"
+    return None
+
+
+def _target_verdict(facts: SiteFacts, raw_target: str,
+                    allow_schemes: tuple[str, ...]) -> tuple[str | None, str, str | None]:
+    """(target without fragment, fragment, reason) for one target; the target is None when the
+    scheme alone decided (then the reason holds whatever the link's source page)."""
+    target = raw_target.strip()
+    scheme = url_scheme(target)
+    if scheme == "javascript":
+        return None, "", "javascript"
+    if scheme in allow_schemes:
+        return None, "", None
+    if scheme not in ("http", "https"):
+        return None, "", "scheme"
+    base, fragment = defrag(target)
+    reason = None
+    result = facts.result_for(base)  # = facts.result_for(target): results are keyed without fragment
     if result is not None:
         if result.error:
-            return f"error:{result.error}"
-        if result.status is not None and result.status >= 400:
-            return f"http:{result.status}"
-    page = facts.page(target)
-    if page is not None and page.status is not None and page.status >= 400:
-        return f"http:{page.status}"
-    return None
+            reason = f"error:{result.error}"
+        elif result.status is not None and result.status >= 400:
+            reason = f"http:{result.status}"
+    if reason is None:
+        page = facts.page(target)
+        if page is not None and page.status is not None and page.status >= 400:
+            reason = f"http:{page.status}"
+    return base, fragment, reason
+
+
+class LinkIndex:
+    """The links of a site as small integers, with where each distinct target, text and source page
+    occurs (positions in `facts.links`).
+
+    A 10,000-page site has ~500,000 links but a few tens of thousands of distinct targets and a few
+    thousand distinct texts: menus and footers repeat on every page. A check decides once per
+    distinct text or target, then visits only the links that matter, in their original order, so
+    every evidence list, first page and cap comes out as a full pass would make it (issue 6).
+    Each link is four 4-byte ids into the distinct strings (the strings themselves are shared with
+    `facts.links`), so the index is a small fraction of the links it describes; `facts.links` is
+    read once, in order, and never indexed.
+    """
+
+    def __init__(self, links: Iterable[LinkRef]) -> None:
+        self.sources: list[str] = []
+        self.targets: list[str] = []
+        self.texts: list[str] = []
+        self.tags: list[str] = []
+        self.source_of, self.target_of, self.text_of, self.tag_of = (array("I") for _ in range(4))
+        sources, targets, texts, tags = self.sources, self.targets, self.texts, self.tags
+        source_of, target_of, text_of, tag_of = self.source_of, self.target_of, self.text_of, self.tag_of
+        source_ids: dict[str, int] = {}
+        target_ids: dict[str, int] = {}
+        text_ids: dict[str, int] = {}
+        tag_ids: dict[str, int] = {}
+        at_target: list[array[int]] = []
+        at_text: list[array[int]] = []
+        position = -1
+        for position, link in enumerate(links):  # one pass, unrolled: it runs ~500,000 times
+            value = link.source
+            ident = source_ids.get(value)
+            if ident is None:
+                ident = source_ids[value] = len(sources)
+                sources.append(value)
+            source_of.append(ident)
+            value = link.target
+            ident = target_ids.get(value)
+            if ident is None:
+                ident = target_ids[value] = len(targets)
+                targets.append(value)
+                at_target.append(array("I"))
+            target_of.append(ident)
+            at_target[ident].append(position)
+            value = link.text
+            ident = text_ids.get(value)
+            if ident is None:
+                ident = text_ids[value] = len(texts)
+                texts.append(value)
+                at_text.append(array("I"))
+            text_of.append(ident)
+            at_text[ident].append(position)
+            value = link.tag
+            ident = tag_ids.get(value)
+            if ident is None:
+                ident = tag_ids[value] = len(tags)
+                tags.append(value)
+            tag_of.append(ident)
+        self._len = position + 1
+        # string -> its positions, in page order (in the order the strings first appear)
+        self._by_source: dict[str, array[int]] | None = None  # built when first asked for
+        self.by_target: dict[str, array[int]] = dict(zip(targets, at_target, strict=True))
+        self.by_text: dict[str, array[int]] = dict(zip(texts, at_text, strict=True))
+        self.text_positions = at_text  # by text id
+
+    def __len__(self) -> int:
+        return self._len
+
+    @property
+    def by_source(self) -> dict[str, array[int]]:
+        """Source page -> the positions of its links, in page order."""
+        if self._by_source is None:
+            at_source: list[array[int]] = [array("I") for _ in self.sources]
+            for position, ident in enumerate(self.source_of):
+                at_source[ident].append(position)
+            self._by_source = dict(zip(self.sources, at_source, strict=True))
+        return self._by_source
+
+    def link(self, position: int) -> LinkRef:
+        """The link at `position` (an equal copy of facts.links[position])."""
+        return LinkRef(self.sources[self.source_of[position]], self.targets[self.target_of[position]],
+                       self.texts[self.text_of[position]], self.tags[self.tag_of[position]])
+
+    def at(self, positions: Iterable[int]) -> Iterator[LinkRef]:
+        """The links at `positions`, in that order."""
+        sources, targets, texts, tags = self.sources, self.targets, self.texts, self.tags
+        source_of, target_of, text_of, tag_of = self.source_of, self.target_of, self.text_of, self.tag_of
+        for i in positions:
+            yield LinkRef(sources[source_of[i]], targets[target_of[i]], texts[text_of[i]], tags[tag_of[i]])
+
+    @staticmethod
+    def merged(*groups: Iterable[array[int]]) -> list[int]:
+        """The positions of several groups (of any kind), each once, in page order."""
+        out: set[int] = set()
+        for group in groups:
+            for positions in group:
+                out.update(positions)
+        return sorted(out)
+
+    def with_texts(self, texts: Iterable[str]) -> Iterator[LinkRef]:
+        """The links carrying one of `texts`, in page order."""
+        return self.at(self.merged(self.by_text[t] for t in texts if t in self.by_text))
+
+    def with_targets(self, targets: Iterable[str]) -> Iterator[LinkRef]:
+        """The links pointing at one of `targets` (exactly as written), in page order."""
+        return self.at(self.merged(self.by_target[t] for t in targets if t in self.by_target))
+
+    def from_source(self, source: str) -> Iterator[LinkRef]:
+        """The links on page `source`, in page order (what `links_by_source(facts)[source]` holds)."""
+        return self.at(self.by_source.get(source, ()))
+
+
+def link_index(facts: SiteFacts) -> LinkIndex:
+    """The `LinkIndex` of facts.links (built once per run and cached on the facts object)."""
+    cached = facts.__dict__.get("_link_index")
+    if cached is not None and cached[0] is facts.links and len(cached[1]) == len(facts.links):
+        return cached[1]
+    index = LinkIndex(facts.links)
+    facts.__dict__["_link_index"] = (facts.links, index)
+    return index
 
 
 def links_by_source(facts: SiteFacts) -> dict[str, list[LinkRef]]:
@@ -234,6 +383,16 @@ def site_title_parts(facts: SiteFacts, share: float = 0.5) -> frozenset[str]:
 def page_specific_title(facts: SiteFacts, title: str) -> str:
     """The title (loose normal form) without the site's name parts and the agency name; ""
     when nothing page-specific is left."""
+    memo = facts.__dict__.get("_page_specific_title")
+    if memo is None:
+        memo = facts.__dict__["_page_specific_title"] = {}
+    cached = memo.get(title)
+    if cached is None:
+        cached = memo[title] = _page_specific_title(facts, title)
+    return cached
+
+
+def _page_specific_title(facts: SiteFacts, title: str) -> str:
     site = site_title_parts(facts)
     agency = norm_loose(facts.agency.name)
     kept = []

@@ -217,3 +217,78 @@ def test_no_text_crashes_the_parsers(text: str) -> None:
     parse_http_date(text)
     parse_meta_date(text)
     page_last_update(PageFacts(url="http://127.0.0.1/", text=text, meta={"dc.date": [text]}, last_modified=text))
+
+
+# ---------------------------------------------------------------------------------------------
+# The shortcut labelled_dates and notice_end_dates take (issue 6): labels are looked for in the
+# unfolded text and only the lines holding one are folded. That is only the same as folding first
+# while no label holds a character folding changes or produces.
+
+
+def _date_label_data() -> dict:
+    from checks.textnorm import load_yaml
+
+    return load_yaml("date_labels.yaml")
+
+
+def test_every_date_and_notice_label_is_fold_invariant() -> None:
+    from checks.dates import fold_width, is_fold_invariant
+
+    data = _date_label_data()
+    labels = [entry["label"] for entry in data["labels"]]
+    labels += data["notice_end_labels"]["period"] + data["notice_end_labels"]["deadline"]
+    assert len(labels) == 39
+    for label in labels:
+        assert is_fold_invariant(label), label
+        assert fold_width(label) == label
+    # what the guard refuses: a full-width character, an ASCII one (folding produces those), a space
+    assert [is_fold_invariant(x) for x in ("更新日期", "更新ＤＡＴＥ", "Update", "更新 日期", "更新\n日期")] == [
+        True, False, False, False, False]
+
+
+def test_fold_width_is_the_full_width_table_character_for_character() -> None:
+    from checks.dates import fold_width
+
+    every = "".join(chr(c) for c in range(0x2F00, 0x10000) if not 0xD800 <= c < 0xE000)
+    folded = fold_width(every)
+    assert len(folded) == len(every)
+    changed = {(a, b) for a, b in zip(every, folded, strict=True) if a != b}
+    expected = {(chr(c), chr(c - 0xFEE0)) for c in range(0xFF01, 0xFF5F)} | {("\u3000", " ")}
+    assert changed == expected
+    assert fold_width("更新日期：１１３／０５／２０\u3000（一）") == "更新日期:113/05/20 (一)"
+
+
+def _labelled_dates_reference(text: str) -> list[tuple[str, int, date, str]]:
+    """The algorithm before issue 6: fold the whole text, then every line."""
+    from checks.dates import _AFTER_LABEL, MAX_SCAN_CHARS, _label_data, fold_width
+
+    pattern, ranks, _ = _label_data()
+    lines = fold_width(text[:MAX_SCAN_CHARS]).split("\n")
+    out = []
+    for i, line in enumerate(lines):
+        for m in pattern.finditer(line):
+            label = m.group(1)
+            rest_start = _AFTER_LABEL.match(line, m.end()).end()
+            rest = line[rest_start:]
+            found = find_dates(rest[:40], compact=True)
+            if found and found[0].start == 0:
+                out.append((label, ranks[label], found[0].date, found[0].raw))
+                continue
+            if not rest.strip() and line[m.end():rest_start].strip() and i + 1 < len(lines):
+                following = find_dates(lines[i + 1][:40], compact=True)
+                if following and following[0].start == 0:
+                    out.append((label, ranks[label], following[0].date, following[0].raw))
+    return out
+
+
+_LABEL_TEXT = st.lists(st.sampled_from(
+    ["更新日期", "最後更新", "資料更新時間", "發布日期", "發佈時間", "截止日期", "日期", "期", "更新", "日",
+     "：", ":", "（上午）", "(", ")", " ", "\u3000", "\n", "\n", "113-05-20", "１１３／０５／２０", "2024年5月2日",
+     "1130512", "20240102", "民國", "公告期間", "至", "~", "～", "報名截止日", "下架日期", "113.5.20", "x", "臺"]),
+    max_size=40).map("".join)
+
+
+@settings(max_examples=500)
+@given(_LABEL_TEXT)
+def test_labelled_dates_equal_folding_the_whole_text_first(text: str) -> None:
+    assert [(d.label, d.rank, d.date, d.raw) for d in labelled_dates(text)] == _labelled_dates_reference(text)

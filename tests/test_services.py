@@ -173,6 +173,12 @@ TITLE_TABLE = [
     (":::", "人事公告 - 測試市政府", "", False),
     ("Traffic", "人事公告 - 測試市政府", "", False),  # different scripts: not comparable
     ("交", "人事公告 - 測試市政府", "", False),  # too short
+    # positional navigation names no destination (issue 6: 19,335 false findings on the benchmark)
+    ("上一則", "開放資料：空氣品質監測（第 20 號） - 測試市政府", "", False),
+    ("下一則", "開放資料：空氣品質監測（第 20 號） - 測試市政府", "", False),
+    ("回列表", "便民服務（第 1 頁） - 測試市政府", "", False),
+    # a real mismatch is still one, even when the target's title starts with 首頁
+    ("交通局", "首頁 - 衛生局", "", True),
 ]
 
 
@@ -185,6 +191,23 @@ def test_title_mismatch(text: str, title: str, h1: str, mismatch: bool) -> None:
         f = findings[0]
         assert (f.check, f.rule, f.page, f.target) == ("links", "title-mismatch", f"{B}/index.htm", f"{B}/t.htm")
         assert f.evidence["link_text"] == text and f.evidence["target_title"] == title
+
+
+NAVIGATION_TEXTS = [
+    "上一則", "下一則", "上一篇", "下一篇", "上一頁", "下一頁", "回列表", "返回列表", "回上頁", "回上一頁", "返回",
+    "回首頁", "首頁", "第一頁", "最後一頁", "最末頁", "前往", "回頂端", "回頁首", "Previous", "Next", "Back",
+    "Back to list", "Home", "Top", "« 上一則", "下一則 »", "1", "2", "»", "第 2 頁", "Page 3",
+]
+
+
+def test_navigation_labels_are_never_judged_against_the_target_title() -> None:
+    links = "".join(a(f"t{i}.htm", text) for i, text in enumerate(NAVIGATION_TEXTS))
+    pages = {f"{B}/index.htm": page(links + a("t.htm", "交通資訊"), title="測試市政府")}
+    for i in range(len(NAVIGATION_TEXTS)):
+        pages[f"{B}/t{i}.htm"] = page("<h1>人事公告</h1>", title="人事公告 - 測試市政府")
+    pages[f"{B}/t.htm"] = page("<h1>人事公告</h1>", title="人事公告 - 測試市政府")
+    findings, _ = run(TitleConsistency, build_site(pages, agency="測試市政府"))
+    assert [(f.target, f.evidence["link_text"]) for f in findings] == [(f"{B}/t.htm", "交通資訊")]
 
 
 def test_title_mismatch_ignores_uncrawled_and_self_targets() -> None:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from disclosure_helpers import build_site, by_rule, keelung_site, ncyu_site, page, run
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from checks.staleness import (
     AnnualRulesError,
@@ -173,6 +175,48 @@ def test_annual_rules_file_option(tmp_path: Path) -> None:
 ])
 def test_notice_end_dates(text: str, expected: list[tuple[str, date]]) -> None:
     assert notice_end_dates(text) == expected
+
+
+def _notice_end_dates_reference(text: str) -> list[tuple[str, date]]:
+    """The algorithm before issue 6: fold the whole text, then look for labels line by line."""
+    import re
+
+    from checks.dates import find_dates, fold_width
+    from checks.staleness import _OPEN_START, _notice_spec
+
+    pattern, period, _ = _notice_spec()
+    lines = fold_width(text or "").split("\n")
+    out: list[tuple[str, date]] = []
+    for i, line in enumerate(lines):
+        for m in pattern.finditer(line):
+            label = m.group(1)
+            rest = line[m.end():m.end() + 80]
+            if not re.sub(r"[\s:：]", "", rest) and i + 1 < len(lines):
+                rest = lines[i + 1][:80]
+            found = find_dates(rest, compact=True)
+            if not found or found[0].start > 6:
+                continue
+            if label in period:
+                if len(found) >= 2:
+                    out.append((label, found[1].date))
+                elif _OPEN_START.search(rest[: found[0].start]):
+                    out.append((label, found[0].date))
+            else:
+                out.append((label, found[0].date))
+    return out
+
+
+_NOTICE_TEXT = st.lists(st.sampled_from(
+    ["公告期間", "公告期限", "報名期間", "期間", "期限", "截止", "截止日期", "報名截止日", "收件截止", "截止日",
+     "下架日期", "日期", "申請期限", "：", ":", " ", "\u3000", "\n", "\n", "113-05-01", "至", "~", "～", "起",
+     "即日起", "１１３／０６／３０", "2024-04-30", "113年7月1日", "止", "x", "報名"]),
+    max_size=40).map("".join)
+
+
+@settings(max_examples=500)
+@given(_NOTICE_TEXT)
+def test_notice_end_dates_equal_folding_the_whole_text_first(text: str) -> None:
+    assert notice_end_dates(text) == _notice_end_dates_reference(text)
 
 
 def test_expired_notice() -> None:
