@@ -11,7 +11,7 @@ from importlib import resources
 from typing import Any
 
 from checks.base import AuditContext, Finding
-from checks.facts import SiteFacts
+from checks.facts import SiteFacts, defrag
 
 SCHEMA = "disclosure-audit/1"
 
@@ -38,7 +38,8 @@ def site_stats(facts: SiteFacts, duration_s: float) -> dict[str, Any]:
 def coverage(facts: SiteFacts) -> dict[str, Any]:
     """How much of the site we saw: discovered targets, fetched pages, skipped by reason."""
     reasons = Counter(item["reason"] for item in facts.skipped)
-    return {"discovered": len({link.target_no_fragment for link in facts.links} | {facts.agency.url}),
+    targets = {defrag(link.target)[0] for link in facts.links}  # memoised: menus repeat targets
+    return {"discovered": len(targets | {facts.agency.url}),
             "fetched_pages": len(facts.pages), "checked": len(facts.link_results),
             "skipped": dict(sorted(reasons.items()))}
 
