@@ -6,6 +6,8 @@ the stored facts):
 
 - `LinkTable` keeps every link as four small integers into one table of distinct strings (menus repeat
   the same targets and texts on every page), and hands out `LinkRef` objects while it is iterated;
+- `SharedValues` gives equal read-only structures (the menu's images and access keys, the search form,
+  the same meta tags on every page) one object across all pages;
 - `StoredPageFacts` leaves a page's visible text in the store and reads it again each time a check asks
   (the text is the bulk of a page's facts, and only a few checks read it, one page at a time).
 """
@@ -80,6 +82,51 @@ class LinkTable:
 
     def __repr__(self) -> str:
         return f"LinkTable({len(self)} links)"
+
+
+class SharedValues:
+    """One object for each distinct value of the read-only page fields that repeat across a site.
+
+    A template prints the same images, access keys, forms and meta tags on thousands of pages; JSON
+    decoding makes a new dict per occurrence, which cost more memory than all the pages' own content.
+    Checks never mutate these fields (they are facts), so equal values can be one object."""
+
+    SHARED_FIELDS = ("images", "accesskeys", "forms", "meta", "headings", "anchors")
+
+    def __init__(self, limit: int = 500_000) -> None:
+        self._memo: dict[Any, Any] = {}
+        self._limit = limit
+
+    def share(self, value: Any) -> Any:
+        if len(self._memo) > self._limit:  # a site of all-different pages gains nothing: stop growing
+            return value
+        try:
+            key = _frozen(value)
+        except TypeError:
+            return value
+        return self._memo.setdefault(key, value)
+
+    def share_page(self, data: dict[str, Any]) -> None:
+        """Replace the repeated fields of one page's decoded facts with their shared instances."""
+        for name in self.SHARED_FIELDS:
+            value = data.get(name)
+            if not value:
+                continue
+            if isinstance(value, list):
+                value = [self.share(item) for item in value]
+            elif isinstance(value, dict):
+                value = {k: self.share(v) for k, v in value.items()}
+            data[name] = self.share(value)
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable, type-tagged image of a JSON value (dicts and lists told apart from tuples)."""
+    if isinstance(value, dict):
+        return ("d", tuple((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return ("l" if isinstance(value, list) else "t", tuple(_frozen(v) for v in value))
+    hash(value)
+    return value
 
 
 class StoredPageFacts(PageFacts):

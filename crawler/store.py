@@ -40,7 +40,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from checks.facts import A11yPageResult, Agency, LinkRef, LinkResult, PageFacts, SiteFacts
-from checks.lazy_facts import LinkTable, StoredPageFacts
+from checks.lazy_facts import LinkTable, SharedValues, StoredPageFacts
 
 
 class Base(DeclarativeBase):
@@ -408,12 +408,14 @@ class Store:
             )
             # plain columns, streamed; the text stays in the store (StoredPageFacts reads it on demand)
             loader = lambda url: self.page_text(site_id, url)  # noqa: E731
+            shared = SharedValues()
             with self.engine.connect() as conn:
                 for data, depth, reused in conn.execute(
                         select(PageRow.facts, PageRow.depth, PageRow.reused_from)
                         .where(PageRow.site_id == site_id).order_by(PageRow.id)
                         .execution_options(stream_results=True, yield_per=500)):
                     data["headings"] = [tuple(h) for h in data.get("headings", [])]
+                    shared.share_page(data)
                     page = StoredPageFacts(**data)
                     page.loader = loader
                     if depth is not None:
