@@ -278,7 +278,7 @@ def targets(rows: list[dict], pages: int) -> list[str]:
     if again:
         share = again["wall_s"] / da["wall_s"]
         lines.append(f"recrawl ≤ 25 % of the first run: {share:.0%} — {'met' if share <= 0.25 else 'NOT met'}")
-    lines.append("two worker processes ≥ linkinator: skipped (no distributed mode in the crawler yet)")
+    lines.append("two worker processes ≥ linkinator: measured separately with bench/two_workers.py (needs redis-server)")
     return lines
 
 
