@@ -187,6 +187,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     return gate.exit_code
 
 
+def _max_rows(value: str) -> str:
+    if value == "all" or (value.isdigit() and int(value) >= 1):
+        return value
+    raise argparse.ArgumentTypeError(f"expected a whole number of at least 1 or 'all', got {value!r}")
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from checks.scoring import load_manual, load_rubric, score_results
     from reports.render import ReportError, load_results, render_all
@@ -200,7 +206,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     out = args.out or Path(args.results).parent
     out.mkdir(parents=True, exist_ok=True)
-    for path in render_all(results, out, lang=args.lang):
+    max_rows = None if args.html_max_rows == "all" else int(args.html_max_rows)
+    try:
+        written = render_all(results, out, lang=args.lang, max_rows=max_rows)
+    except ReportError as exc:
+        raise UsageError(str(exc)) from None
+    for path in written:
         if not args.quiet:
             print(f"→ {path}")
     return EXIT_OK
@@ -272,6 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rubric", default=None, help="re-score with this rubric")
     p.add_argument("--manual", default=None, help="re-score with these manual criteria")
     p.add_argument("--lang", choices=("zh-TW", "en"), default="zh-TW")
+    p.add_argument("--html-max-rows", default="200", type=_max_rows, metavar="N|all",
+                   help="findings listed per rule in report.html (default 200; the exports list all)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_report)
 

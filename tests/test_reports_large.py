@@ -390,3 +390,22 @@ def test_writing_20000_findings_needs_little_memory_beyond_the_results() -> None
     assert report["sizes"]["findings.csv"] > 4_000_000  # every finding is exported...
     assert report["sizes"]["report.html"] < 1_000_000  # ...while the page shows 200 rows per rule
     assert report["growth_kb"] < 30_000, report
+
+
+def test_report_command_lists_every_finding_when_asked(tmp_path: Path) -> None:
+    """`disclosure-audit report results.json --html-max-rows all` re-renders an uncapped report.html."""
+    from crawler.cli import main
+
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps(big_site([stale(i) for i in range(250)]), ensure_ascii=False), "utf-8")
+    assert main(["report", str(results), "--quiet"]) == 0
+    capped = lxml_html.fromstring((tmp_path / "report.html").read_text("utf-8"))
+    assert len(body_rows(capped, "s1-stale-table")) == 200
+    assert main(["report", str(results), "--quiet", "--html-max-rows", "all"]) == 0
+    full = lxml_html.fromstring((tmp_path / "report.html").read_text("utf-8"))
+    assert len(body_rows(full, "s1-stale-table")) == 250
+    assert main(["report", str(results), "--quiet", "--html-max-rows", "30"]) == 0
+    assert len(body_rows(lxml_html.fromstring((tmp_path / "report.html").read_text("utf-8")), "s1-stale-table")) == 30
+    with pytest.raises(SystemExit) as bad:
+        main(["report", str(results), "--html-max-rows", "0"])
+    assert bad.value.code == 2
