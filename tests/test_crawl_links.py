@@ -299,3 +299,27 @@ def test_scrapy_crawl_command_works_from_repository_root(site, tmp_path):
     data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert [f["target"] for f in data["sites"][0]["findings"] if f["rule"] == "broken-link"] == [
         site.url + "/gone.html"]
+
+
+def test_depth_is_the_shortest_click_path_so_a_long_pager_does_not_hide_shallow_pages(site, tmp_path):
+    """A pager chain (第 1 頁 → 第 2 頁 → …) must not reach a page before its short path from the home
+    page is seen: depth is clicks from home, and the depth limit must not skip shallow pages."""
+    chain = 12
+    site.html("/", page("首頁", "".join(f'<a href="/sec{s}/list-1.html">分類{s}</a>' for s in range(4))))
+    for s in range(4):
+        for n in range(1, chain + 1):
+            nxt = f'<a href="/sec{s}/list-{n + 1}.html">下一頁</a>' if n < chain else ""
+            items = f'<a href="/sec{(s + 1) % 4}/item.html">相關</a>' if n == chain else ""
+            site.html(f"/sec{s}/list-{n}.html", page(f"分類{s} 第{n}頁", nxt + items))
+        site.html(f"/sec{s}/item.html", page(f"分類{s} 文章"))
+    for s in range(4):  # each section's article is also one click away from its first list page
+        site.html(f"/sec{s}/list-1.html", page(f"分類{s} 第1頁", f'<a href="/sec{s}/list-2.html">下一頁</a>'
+                                                                  f'<a href="/sec{s}/item.html">文章</a>'))
+    # one request at a time: the queue order alone decides which path reaches a page first
+    audit_site(AuditOptions(url=site.url + "/", out_dir=tmp_path, accessibility=False, max_depth=20,
+                            per_host_concurrency=1, settings={"CONCURRENT_REQUESTS": 1}))
+    store = Store(f"sqlite:///{tmp_path / 'audit.sqlite'}")
+    depths = {p.url.replace(site.url, ""): p.depth for p in store.load_site_facts(1).pages}
+    store.close()
+    assert [depths[f"/sec{s}/item.html"] for s in range(4)] == [2, 2, 2, 2]
+    assert depths[f"/sec0/list-{chain}.html"] == chain
