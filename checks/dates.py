@@ -16,6 +16,7 @@ This module is a library, not a check: it defines no Check subclass.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -190,6 +191,31 @@ def next_line_head(text: str, line_end: int, width: int) -> str:
     return text[line_end + 1 : line_end + 1 + width].split("\n", 1)[0]
 
 
+@dataclass(frozen=True, slots=True)
+class LabelHit:
+    """One label found in a text, with the line holding it folded to ASCII width."""
+
+    label: str
+    line: str  # the folded line holding the label
+    label_end: int  # offset just after the label in `line`
+    line_end: int  # offset of the line's end in the text
+    has_next: bool  # whether a next line follows
+
+
+def label_hits(text: str, finder: LabelFinder) -> Iterator[LabelHit]:
+    """Each label `finder` finds in `text`, in order, with its line folded (each line once).
+
+    Labels are fold-invariant (tests/test_dates.py), so they are found in the text as it is and only
+    the lines holding one are folded: folding every page's whole text cost seconds (issue 6)."""
+    folded: dict[int, str] = {}  # line start -> the folded line
+    for m in finder.finditer(text):
+        start, end, has_next = line_bounds(text, m.start(), m.end())
+        line = folded.get(start)
+        if line is None:
+            line = folded[start] = fold_width(text[start:end])
+        yield LabelHit(m.group(1), line, m.end() - start, end, has_next)
+
+
 def _normalise(text: str) -> str:
     # offsets returned by find_dates refer to this normalised text
     return fold_width(text[:MAX_SCAN_CHARS])
@@ -318,30 +344,23 @@ def labelled_dates(text: str) -> list[LabelledDate]:
     colon (a <dt>/<dd> layout), start the next line. A label heading a table column (發布日期 with
     the dates in the rows below) is therefore not read as the page's own date.
 
-    Labels are fold-invariant (no full-width character), so they are looked for in the text as it
-    is, and only the lines holding one are folded (a whole page of text is never copied).
+    Only the lines holding a label are folded (`label_hits`): a page's text is never copied whole.
     """
     if not text:
         return []
     _, ranks, _ = _label_data()
     s = text[:MAX_SCAN_CHARS]
     out: list[LabelledDate] = []
-    folded: dict[int, str] = {}  # line start -> the folded line
-    for m in _label_finder().finditer(s):
-        start, end, has_next = line_bounds(s, m.start(), m.end())
-        line = folded.get(start)
-        if line is None:
-            line = folded[start] = fold_width(s[start:end])
-        label = m.group(1)
-        label_end = m.end() - start
+    for hit in label_hits(s, _label_finder()):
+        line, label, label_end = hit.line, hit.label, hit.label_end
         rest_start = _AFTER_LABEL.match(line, label_end).end()
         rest = line[rest_start:]
         found = find_dates(rest[:40], compact=True)
         if found and found[0].start == 0:
             out.append(LabelledDate(label, ranks[label], found[0].date, found[0].raw))
             continue
-        if not rest.strip() and line[label_end:rest_start].strip() and has_next:
-            following = find_dates(next_line_head(s, end, 40), compact=True)
+        if not rest.strip() and line[label_end:rest_start].strip() and hit.has_next:
+            following = find_dates(next_line_head(s, hit.line_end, 40), compact=True)
             if following and following[0].start == 0:
                 out.append(LabelledDate(label, ranks[label], following[0].date, following[0].raw))
     return out

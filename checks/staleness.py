@@ -27,8 +27,8 @@ from checks.dates import (
     find_dates,
     fold_width,
     gregorian_to_roc,
+    label_hits,
     last_update_evidence,
-    line_bounds,
     next_line_head,
 )
 from checks.facts import PageFacts, SiteFacts
@@ -362,23 +362,16 @@ _BLANK_REST = re.compile(r"[\s:：]")
 def notice_end_dates(text: str) -> list[tuple[str, date]]:
     """(label, end date) for every stated end of a notice period in `text`.
 
-    The labels are fold-invariant (tests/test_dates.py), so they are found in the text as it is and
-    only the lines holding one are folded (issue 6: folding every page's whole text cost seconds).
+    Only the lines holding a label are folded (`checks.dates.label_hits`).
     """
     _, period, _ = _notice_spec()
     s = text or ""
     out: list[tuple[str, date]] = []
-    folded: dict[int, str] = {}  # line start -> the folded line
-    for m in _notice_finder().finditer(s):
-        start, end, has_next = line_bounds(s, m.start(), m.end())
-        line = folded.get(start)
-        if line is None:
-            line = folded[start] = fold_width(s[start:end])
-        label = m.group(1)
-        label_end = m.end() - start
-        rest = line[label_end:label_end + 80]
-        if not _BLANK_REST.sub("", rest) and has_next:
-            rest = fold_width(next_line_head(s, end, 80))
+    for hit in label_hits(s, _notice_finder()):
+        label = hit.label
+        rest = hit.line[hit.label_end:hit.label_end + 80]
+        if not _BLANK_REST.sub("", rest) and hit.has_next:
+            rest = fold_width(next_line_head(s, hit.line_end, 80))
         found = find_dates(rest, compact=True)
         if not found or found[0].start > 6:
             continue

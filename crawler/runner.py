@@ -200,25 +200,25 @@ def gather_tls(facts: SiteFacts, opts: AuditOptions) -> None:
                                          timeout=min(opts.download_timeout, 10.0))
 
 
+def _record_probe(facts: SiteFacts, key: str, probe: Any, opts: AuditOptions) -> None:
+    """Run one network probe into facts.extra[key]; a probe failure is recorded, never loses the audit."""
+    try:
+        facts.extra[key] = probe(facts, timeout=min(opts.download_timeout, 15.0), user_agent=_user_agent())
+    except Exception as exc:  # noqa: BLE001 - a probe failure must not lose the audit
+        facts.extra[key] = {"status": "failed", "error": str(exc)[:300]}
+
+
 def gather_search(facts: SiteFacts, opts: AuditOptions) -> None:
     from crawler.search_probe import probe_site_search
 
-    try:
-        facts.extra["search"] = probe_site_search(facts, timeout=min(opts.download_timeout, 15.0),
-                                                  user_agent=_user_agent())
-    except Exception as exc:  # noqa: BLE001 - a probe failure must not lose the audit
-        facts.extra["search"] = {"status": "failed", "error": str(exc)[:300]}
+    _record_probe(facts, "search", probe_site_search, opts)
 
 
 def gather_not_found(facts: SiteFacts, opts: AuditOptions) -> None:
     """Learn each in-scope host's own not-found answer before judging soft 404s."""
     from crawler.soft404 import probe_not_found
 
-    try:
-        facts.extra["not_found"] = probe_not_found(facts, timeout=min(opts.download_timeout, 15.0),
-                                                   user_agent=_user_agent())
-    except Exception as exc:  # noqa: BLE001 - a probe failure must not lose the audit
-        facts.extra["not_found"] = {"status": "failed", "error": str(exc)[:300]}
+    _record_probe(facts, "not_found", probe_not_found, opts)
 
 
 def gather_accessibility(store: Store, site_id: int, facts: SiteFacts, opts: AuditOptions) -> None:
