@@ -138,6 +138,10 @@ class SiteFacts:
         return self.link_results.get(urldefrag(target)[0] if "#" in target else target)
 
     def links_from(self, source: str) -> list[LinkRef]:
+        """The links found on one page, in page order."""
+        table_lookup = getattr(self.links, "links_from", None)  # LinkTable: without reading every link
+        if table_lookup is not None:
+            return table_lookup(source)
         return [link for link in self.links if link.source == source]
 
     def to_json(self) -> dict[str, Any]:

@@ -22,15 +22,40 @@ from checks.facts import LinkRef, PageFacts
 
 
 class LinkTable:
-    """A list-like, append-only sequence of `LinkRef`, stored as indices into shared strings."""
+    """A list-like, append-only sequence of `LinkRef`, stored as indices into shared strings.
 
-    __slots__ = ("_strings", "_index", "_source", "_target", "_text", "_tag")
+    `LinkTable.deferred(rows)` reads its rows only when the links are first used: an audit that reuses
+    the previous findings (crawler/reuse.py) never reads the half million links of a large site."""
+
+    __slots__ = ("_strings", "_index", "_source", "_target", "_text", "_tag", "_pending", "_rows_from")
 
     def __init__(self, links: Iterable[LinkRef] = ()) -> None:
         self._strings: list[str] = []
         self._index: dict[str, int] = {}
         self._source, self._target, self._text, self._tag = (array("I") for _ in range(4))
+        self._pending: Callable[[], Iterable[tuple[str, str, str, str]]] | None = None
+        self._rows_from: Callable[[str], Iterable[tuple[str, str, str, str]]] | None = None
         self.extend(links)
+
+    @classmethod
+    def deferred(cls, rows: Callable[[], Iterable[tuple[str, str, str, str]]],
+                 rows_from: Callable[[str], Iterable[tuple[str, str, str, str]]] | None = None) -> LinkTable:
+        """A table filled from `rows()` (source, target, text, tag) the first time it is read;
+        `rows_from(source)` answers `links_from` for one page until then."""
+        table = cls()
+        table._pending, table._rows_from = rows, rows_from
+        return table
+
+    def links_from(self, source: str) -> list[LinkRef]:
+        """The links of one page, in order (read from the store alone while the table is unread)."""
+        if self._pending is not None and self._rows_from is not None:
+            return [LinkRef(*row) for row in self._rows_from(source)]
+        return [link for link in self if link.source == source]
+
+    def _load(self) -> None:
+        if self._pending is not None:
+            rows, self._pending = self._pending, None
+            self.add_rows(rows())
 
     def _id(self, value: str) -> int:
         ident = self._index.get(value)
@@ -40,6 +65,7 @@ class LinkTable:
         return ident
 
     def add(self, source: str, target: str, text: str, tag: str) -> None:
+        self._load()
         self._source.append(self._id(source))
         self._target.append(self._id(target))
         self._text.append(self._id(text))
@@ -65,14 +91,17 @@ class LinkTable:
             self.append(link)
 
     def __len__(self) -> int:
+        self._load()
         return len(self._source)
 
     def __iter__(self) -> Iterator[LinkRef]:
+        self._load()
         s = self._strings
         for i, j, k, m in zip(self._source, self._target, self._text, self._tag, strict=True):
             yield LinkRef(s[i], s[j], s[k], s[m])
 
     def __getitem__(self, position: int) -> LinkRef:
+        self._load()
         s = self._strings
         return LinkRef(s[self._source[position]], s[self._target[position]], s[self._text[position]],
                        s[self._tag[position]])
@@ -81,7 +110,7 @@ class LinkTable:
         return isinstance(other, LinkTable | list) and list(self) == list(other)
 
     def __repr__(self) -> str:
-        return f"LinkTable({len(self)} links)"
+        return "LinkTable(not read yet)" if self._pending is not None else f"LinkTable({len(self)} links)"
 
 
 class SharedValues:

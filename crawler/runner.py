@@ -208,10 +208,13 @@ def _record_probe(facts: SiteFacts, key: str, probe: Any, opts: AuditOptions) ->
         facts.extra[key] = {"status": "failed", "error": str(exc)[:300]}
 
 
-def gather_search(facts: SiteFacts, opts: AuditOptions) -> None:
+def gather_search(facts: SiteFacts, opts: AuditOptions, query: str | None = None) -> None:
+    """Probe the site's search; `query` is the term to search when already known (else chosen from the text)."""
+    from functools import partial
+
     from crawler.search_probe import probe_site_search
 
-    _record_probe(facts, "search", probe_site_search, opts)
+    _record_probe(facts, "search", partial(probe_site_search, query=query), opts)
 
 
 def gather_not_found(facts: SiteFacts, opts: AuditOptions) -> None:
@@ -330,16 +333,15 @@ def finalize_site(store: Store, run_id: str, site_id: int, opts: AuditOptions,
 def _audit_loaded_site(store: Store, run_id: str, site_id: int, opts: AuditOptions, duration_s: float,
                        facts: SiteFacts) -> dict[str, Any]:
     status, detail = judge_site_status(facts)
+    entry = None
     if status != "failed":
-        gather_tls(facts, opts)
-        gather_search(facts, opts)
-        gather_not_found(facts, opts)
-        gather_accessibility(store, site_id, facts, opts)
-        store.update_site(site_id, extra=_merge(store.site(site_id).extra, facts.extra))
-    entry, findings = audit_facts(facts, opts, status=status, detail=detail, duration_s=duration_s)
-    store.replace_findings(site_id, findings)
+        entry = _gather_and_reuse(store, site_id, opts, facts, duration_s, status, detail)
+    if entry is None:
+        entry, findings = audit_facts(facts, opts, status=status, detail=detail, duration_s=duration_s)
+        store.replace_findings(site_id, findings)
+        del findings
     store.update_site(site_id, status=status, detail=detail, stats=entry["stats"],
-                      finished_at=datetime.now(UTC).replace(tzinfo=None))
+                      entry={**entry, "findings": None}, finished_at=datetime.now(UTC).replace(tzinfo=None))
     from checks.trend import annotate_trend
 
     run = store.run(run_id)
@@ -347,6 +349,43 @@ def _audit_loaded_site(store: Store, run_id: str, site_id: int, opts: AuditOptio
     annotate_trend(entry, store.earlier_results(facts.agency.url, run_id))
     entry.pop("run", None)
     return entry
+
+
+def _gather_and_reuse(store: Store, site_id: int, opts: AuditOptions, facts: SiteFacts, duration_s: float,
+                      status: str, detail: str | None) -> dict[str, Any] | None:
+    """Run the gatherers; then, on a recrawl where nothing judged changed, the previous entry (its
+    findings copied) instead of running the checks again (crawler/reuse.py). None: run the checks."""
+    from crawler import reuse
+
+    digest_of_facts = reuse.facts_digest(store, site_id) if opts.incremental else None
+    previous = reuse.previous_audit(store, site_id) if opts.incremental else None
+    same_facts = previous is not None and (previous.extra or {}).get("facts_digest") == digest_of_facts
+    gather_tls(facts, opts)
+    gather_search(facts, opts, query=_previous_query(previous) if same_facts else None)
+    gather_not_found(facts, opts)
+    gather_accessibility(store, site_id, facts, opts)
+    if digest_of_facts is not None:
+        facts.extra["facts_digest"] = digest_of_facts
+        facts.extra["audit_digest"] = reuse.audit_digest(
+            digest_of_facts, store, site_id, facts.extra, today=opts.today.isoformat(), lang=opts.lang,
+            check_options=opts.check_options, rubric=opts.rubric, manual=opts.manual)
+    store.update_site(site_id, extra=_merge(store.site(site_id).extra, facts.extra))
+    entry = reuse.reusable_entry(store, previous, facts.extra.get("audit_digest", ""))
+    if entry is None or entry.get("status") != status or entry.get("detail") != detail:
+        return None
+    store.copy_findings(previous.id, site_id)
+    entry["stats"] = {**entry["stats"], "duration_s": round(duration_s, 2)}
+    entry.pop("footprint", None)
+    if facts.extra.get("footprint"):
+        entry["footprint"] = facts.extra["footprint"]
+    entry["reused"] = {"findings_from_site": previous.id, "findings_from_run": previous.run_id}
+    return entry
+
+
+def _previous_query(previous: Any) -> str | None:
+    """The search term the previous audit chose: the same pages give the same choice (no text re-read)."""
+    search = (previous.extra or {}).get("search") if previous is not None else None
+    return search.get("query") if isinstance(search, dict) else None
 
 
 def _merge(old: dict | None, new: dict) -> dict:

@@ -169,15 +169,19 @@ def probe_site_search(
     user_agent: str,
     timeout: float = DEFAULT_TIMEOUT,
     session: requests.Session | None = None,
+    query: str | None = None,
 ) -> dict[str, Any] | None:
-    """Probe the site's search once; None when the site has no search form at all."""
+    """Probe the site's search once; None when the site has no search form at all.
+
+    `query`: the term to search when it is already known (a recrawl of unchanged pages chooses the
+    same term, so the text of every page need not be read again); chosen from the text otherwise."""
     forms = find_search_forms(facts)
     if not forms:
         return None
     form_page, form, field = forms[0]
     action = form.get("action") or form_page
     method = (form.get("method") or "get").lower()
-    query = choose_query(facts)
+    query = query or choose_query(facts)
     out: dict[str, Any] = {
         "form_page": form_page, "query": query, "results_url": None, "status": None,
         "results_found": None, "paged": None, "sortable": None,
@@ -219,6 +223,6 @@ def probe_site_search(
         out["error"] = f"content-type: {ctype.split(';')[0]}"
         return out
     html = decode_body(body[:MAX_BODY_BYTES], ctype)
-    form_links = {link.target for link in facts.links if link.source == form_page}
+    form_links = {link.target for link in facts.links_from(form_page)}
     out.update(analyse_results(html, resp.url, query, form_links))
     return out

@@ -12,7 +12,7 @@ import hashlib
 import json
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, fields
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -76,6 +76,9 @@ class SiteRow(Base):
     extra: Mapped[dict] = mapped_column(JSON, default=dict)
     started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # the site's results.json entry without its findings (those are rows below): what a later audit
+    # reuses when nothing it judges has changed (crawler/reuse.py)
+    entry: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class PageRow(Base):
@@ -156,6 +159,7 @@ class FindingRow(Base):
     fingerprint: Mapped[str] = mapped_column(String(32), index=True)
     detail: Mapped[str] = mapped_column(Text)
     evidence: Mapped[dict] = mapped_column(JSON, default=dict)
+    detail_en: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 def default_db_url(out_dir: Path) -> str:
@@ -340,6 +344,47 @@ class Store:
             conn.rollback()  # end the read transaction: a long-lived one would hold back vacuum
         return result
 
+    def raw_rows(self, sql: str, params: tuple, *, batch: int = 2000) -> Iterator[tuple]:
+        """Rows of a read streamed in batches through a DB-API cursor (`?` placeholders): for scans
+        over every row of a site that must not hold them all at once (crawler/reuse.py)."""
+        conn = self.engine.raw_connection()
+        try:
+            if self.engine.dialect.paramstyle != "qmark":
+                sql = sql.replace("?", "%s")
+            cursor = conn.cursor()
+            try:
+                cursor.execute(sql, params)
+                while rows := cursor.fetchmany(batch):
+                    yield from rows
+            finally:
+                cursor.close()
+        finally:
+            conn.close()
+
+    def copy_findings(self, from_site: int, to_site: int) -> int:
+        """Copy a site's findings rows to another site in their order (INSERT … SELECT); returns how many."""
+        t = FindingRow.__table__
+        cols = ["check", "rule", "severity", "page", "target", "fingerprint", "detail", "evidence", "detail_en"]
+        with self.session() as s, s.begin():
+            s.execute(t.delete().where(t.c.site_id == to_site))
+            result = s.execute(t.insert().from_select(
+                ["site_id", *cols],
+                select(_literal(to_site), *(t.c[c] for c in cols)).where(t.c.site_id == from_site)
+                .order_by(t.c.id)))
+            return result.rowcount
+
+    def findings_json(self, site_id: int) -> Iterator[dict[str, Any]]:
+        """A site's findings in results.json shape (`Finding.to_json`), in the order they were found."""
+        for check, rule, severity, page, target, fingerprint, detail, evidence, detail_en in self.raw_rows(
+                "SELECT \"check\", rule, severity, page, target, fingerprint, detail, evidence, detail_en "
+                "FROM findings WHERE site_id = ? ORDER BY id", (site_id,)):
+            out = {"check": check, "rule": rule, "severity": severity, "page": page, "target": target,
+                   "detail": detail, "evidence": json.loads(evidence) if isinstance(evidence, str | bytes)
+                   else evidence, "fingerprint": fingerprint}
+            if detail_en:
+                out["detail_en"] = detail_en
+            yield out
+
     def add_link_results(self, site_id: int, results: Iterable[LinkResult]) -> None:
         """Upsert link results in one executemany: a later answer for a URL replaces an earlier one."""
         rows: dict[str, dict[str, Any]] = {}
@@ -391,7 +436,8 @@ class Store:
             for f in findings:
                 batch.append({"site_id": site_id, "check": f.check, "rule": f.rule, "severity": f.severity,
                               "page": f.page, "target": f.target, "fingerprint": f.fingerprint,
-                              "detail": f.detail, "evidence": _jsonable(f.evidence)})
+                              "detail": f.detail, "evidence": _jsonable(f.evidence),
+                              "detail_en": f.detail_en})
                 if len(batch) >= 2000:
                     s.execute(table.insert(), batch)
                     batch = []
@@ -424,13 +470,9 @@ class Store:
                         page.extra["not_modified"] = True
                     facts.pages.append(page)
             # menus repeat the same targets and texts on every page: one string each, four ints a link
-            links = LinkTable()
-            with self.engine.connect() as conn:  # Core rows: the ORM's per-row wrapping costs seconds here
-                links.add_rows(conn.execute(
-                    select(LinkRow.source, LinkRow.target, LinkRow.text, LinkRow.tag)
-                    .where(LinkRow.site_id == site_id).order_by(LinkRow.id)
-                    .execution_options(stream_results=True, yield_per=5000)))
-            facts.links = links
+            facts.links = LinkTable.deferred(lambda: self._link_rows(site_id), lambda source: self.raw_query(
+                "SELECT source, target, text, tag FROM links WHERE site_id = ? AND source = ? ORDER BY id",
+                (site_id, source)))
             for data in s.execute(select(LinkResultRow.data).where(LinkResultRow.site_id == site_id)
                                   .execution_options(yield_per=1000)).scalars():
                 result = LinkResult(**data)
@@ -444,6 +486,14 @@ class Store:
             for row in s.scalars(select(A11yRow).where(A11yRow.site_id == site_id).order_by(A11yRow.id)):
                 facts.a11y.append(A11yPageResult(**row.data))
         return facts
+
+    def _link_rows(self, site_id: int) -> Iterator[tuple[str, str, str, str]]:
+        """(source, target, text, tag) of a site's links in stored order, streamed."""
+        with self.engine.connect() as conn:  # Core rows: the ORM's per-row wrapping costs seconds here
+            yield from conn.execute(
+                select(LinkRow.source, LinkRow.target, LinkRow.text, LinkRow.tag)
+                .where(LinkRow.site_id == site_id).order_by(LinkRow.id)
+                .execution_options(stream_results=True, yield_per=5000))
 
     def counts(self, site_id: int) -> dict[str, int]:
         from sqlalchemy import func
@@ -479,14 +529,23 @@ def _bind(name: str) -> Any:
     return bindparam(name)
 
 
+# columns added after the first release, per table: an older store gets them on open
+ADDED_COLUMNS = {
+    "pages": {"page_text": "TEXT", "depth": "INTEGER", "reused_from": "INTEGER", "text_from": "INTEGER"},
+    "sites": {"entry": "JSON"},
+    "findings": {"detail_en": "TEXT"},
+}
+
+
 def add_missing_columns(engine: Engine) -> None:
     """Bring a store written by an earlier version up to this schema (new nullable columns only)."""
-    existing = {c["name"] for c in inspect(engine).get_columns("pages")}
-    added = {"page_text": "TEXT", "depth": "INTEGER", "reused_from": "INTEGER", "text_from": "INTEGER"}
+    inspector = inspect(engine)
     with engine.begin() as conn:
-        for name, sql_type in added.items():
-            if name not in existing:
-                conn.execute(sql_text(f"ALTER TABLE pages ADD COLUMN {name} {sql_type}"))
+        for table, added in ADDED_COLUMNS.items():
+            existing = {c["name"] for c in inspector.get_columns(table)}
+            for name, sql_type in added.items():
+                if name not in existing:
+                    conn.execute(sql_text(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}"))
 
 
 def url_hash(url: str) -> str:

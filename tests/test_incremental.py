@@ -139,3 +139,44 @@ def test_accessibility_results_are_reused_by_content_hash(site, tmp_path):
     store.close()
     a11y = lambda r: {f["fingerprint"] for f in r["sites"][0]["findings"] if f["check"] == "accessibility"}  # noqa: E731
     assert a11y(second) == a11y(first)
+
+
+def test_unchanged_site_reuses_the_previous_findings_and_scores(site, tmp_path):
+    """Nothing judged changed (pages 304, same link answers, same date and options): the checks are not
+    run again; the findings, scores and summaries are the previous audit's, and say so."""
+    build(site)
+    first = audit(site, tmp_path, accessibility=False)
+    second = audit(site, tmp_path, accessibility=False)
+    before, after = first["sites"][0], second["sites"][0]
+    assert "reused" not in before
+    assert after["reused"] == {"findings_from_site": 1, "findings_from_run": first["run"]["id"]}
+    assert after["findings"] == before["findings"] and len(after["findings"]) >= 3
+    assert after["scores"] == before["scores"] and after["disclosure"] == before["disclosure"]
+    assert after["coverage"] == before["coverage"]
+    assert after["changes"]["new"] == [] and after["changes"]["fixed"] == []
+    store = Store(f"sqlite:///{tmp_path / 'audit.sqlite'}")
+    assert store.counts(2)["findings"] == store.counts(1)["findings"] == len(before["findings"])
+    assert list(store.findings_json(2)) == before["findings"]
+    store.close()
+    # another judging date or other options judge anew
+    later = audit_site(AuditOptions(url=site.url + "/", out_dir=tmp_path, today=date(2027, 11, 23),
+                                    accessibility=False))
+    assert "reused" not in later["sites"][0]
+    stale = lambda r: {f["page"].rsplit("/", 1)[1] for f in r["sites"][0]["findings"]  # noqa: E731
+                       if f["rule"] == "stale-page"}
+    assert stale(first) == {"news.html"} and stale(later) == {"", "about.html", "news.html"}  # "": the home page (Last-Modified)
+    other = audit(site, tmp_path, accessibility=False, check_options={"stale_days": 30})
+    assert "reused" not in other["sites"][0]
+
+
+def test_a_link_broken_since_the_last_audit_is_judged_anew(site, tmp_path):
+    """Every page answers 304, but a document they link to is gone now: the checks run again."""
+    build(site)
+    first = audit(site, tmp_path, accessibility=False)
+    assert not any(f["target"].endswith("/doc.pdf") for f in first["sites"][0]["findings"] if f["target"])
+    site.routes["/doc.pdf"] = (404, {"Content-Type": "text/html"}, b"gone")
+    second = audit(site, tmp_path, accessibility=False)
+    assert sorted(site.seen_conditional) == ["/", "/about.html", "/news.html"]
+    assert "reused" not in second["sites"][0]
+    broken = {f["target"].rsplit("/", 1)[1] for f in second["sites"][0]["findings"] if f["rule"] == "broken-link"}
+    assert broken == {"gone.html", "doc.pdf"}
