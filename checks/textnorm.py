@@ -279,6 +279,18 @@ class LinkIndex:
     def __len__(self) -> int:
         return self._len
 
+    def __iter__(self) -> Iterator[LinkRef]:
+        return self.at(range(self._len))
+
+    def __getitem__(self, position: int) -> LinkRef:
+        if not -self._len <= position < self._len:
+            raise IndexError(position)
+        return self.link(position % self._len)
+
+    def links_from(self, source: str) -> list[LinkRef]:
+        """The links on page `source`, in page order (`SiteFacts.links_from`)."""
+        return list(self.from_source(source))
+
     @property
     def by_source(self) -> dict[str, array[int]]:
         """Source page -> the positions of its links, in page order."""
@@ -324,12 +336,14 @@ class LinkIndex:
 
 
 def link_index(facts: SiteFacts) -> LinkIndex:
-    """The `LinkIndex` of facts.links (built once per run and cached on the facts object)."""
-    cached = facts.__dict__.get("_link_index")
-    if cached is not None and cached[0] is facts.links and len(cached[1]) == len(facts.links):
-        return cached[1]
+    """The `LinkIndex` of facts.links, built once per run; it then takes the place of facts.links.
+
+    The index holds every link (it is a sequence of `LinkRef` in the same order), so the table it was
+    built from is let go: at 10,000 pages that is 15 MB less at the audit's peak (issue 6)."""
+    if isinstance(facts.links, LinkIndex):
+        return facts.links
     index = LinkIndex(facts.links)
-    facts.__dict__["_link_index"] = (facts.links, index)
+    facts.links = index  # type: ignore[assignment]  # a read-only sequence of LinkRef, as checks use it
     return index
 
 

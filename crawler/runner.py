@@ -344,8 +344,8 @@ def _audit_loaded_site(store: Store, run_id: str, site_id: int, opts: AuditOptio
                       entry={**entry, "findings": None}, finished_at=datetime.now(UTC).replace(tzinfo=None))
     from checks.trend import annotate_trend
 
-    run = store.run(run_id)
-    entry["run"] = {"id": run_id, "finished_at": iso_utc(), "today": run.today if run else None}
+    today = store.raw_query("SELECT today FROM runs WHERE id = ?", (run_id,), one=True)
+    entry["run"] = {"id": run_id, "finished_at": iso_utc(), "today": today[0] if today else None}
     annotate_trend(entry, store.earlier_results(facts.agency.url, run_id))
     entry.pop("run", None)
     return entry

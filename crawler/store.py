@@ -233,6 +233,12 @@ class Store:
             s.query(SiteRow).filter(SiteRow.id == site_id).delete()
 
     def finish_run(self, run_id: str, status: str, results: dict | None) -> None:
+        """Close a run and keep its results.json, each site's findings left in the findings table
+        (`"findings": null` here): a 100,000-page site's findings are not written twice, nor read back
+        whole for a trend (`earlier_results`)."""
+        if results is not None:
+            results = {**results, "sites": [{**site, "findings": None} if site.get("findings") else site
+                                            for site in results.get("sites", [])]}
         with self.session() as s, s.begin():
             row = s.get(RunRow, run_id)
             row.finished_at = utcnow()
@@ -252,7 +258,10 @@ class Store:
             return list(s.scalars(select(SiteRow).where(SiteRow.run_id == run_id).order_by(SiteRow.id)))
 
     def earlier_results(self, agency_url: str, before_run: str) -> list[dict]:
-        """Site entries of earlier finished runs for the same start URL, oldest first (for trends)."""
+        """Site entries of earlier finished runs for the same start URL, oldest first (for trends).
+
+        The latest one that did not fail carries its findings (the fields a trend compares, read from
+        the findings table); the older ones only their scores."""
         out: list[dict] = []
         with self.session() as s:
             rows = s.scalars(select(RunRow).where(RunRow.status == "done", RunRow.id != before_run)
@@ -264,7 +273,23 @@ class Store:
                         entry["run"] = {"id": run.id, "finished_at": _iso(run.finished_at),
                                         "today": run.today}
                         out.append(entry)
+        base = next((entry for entry in reversed(out) if entry.get("status") != "failed"), None)
+        if base is not None and base.get("findings") is None:
+            base["findings"] = self._trend_findings(base["run"]["id"], agency_url)
         return out
+
+    def _trend_findings(self, run_id: str, agency_url: str) -> list[dict[str, Any]]:
+        """The findings of one audit with the fields a trend shows (checks.trend._brief)."""
+        with self.session() as s:
+            site_id = s.scalar(select(SiteRow.id).where(SiteRow.run_id == run_id, SiteRow.url == agency_url)
+                               .order_by(SiteRow.id.desc()).limit(1))
+        if site_id is None:
+            return []
+        return [{"fingerprint": fp, "check": check, "rule": rule, "severity": severity, "page": page,
+                 "target": target, "detail": detail}
+                for fp, check, rule, severity, page, target, detail in self.raw_rows(
+                    "SELECT fingerprint, \"check\", rule, severity, page, target, detail FROM findings "
+                    "WHERE site_id = ? ORDER BY id", (site_id,))]
 
     # --- facts ----------------------------------------------------------------------------------
     def add_pages(self, site_id: int, pages: Iterable[PageFacts | tuple[PageFacts, list[LinkRef]]]) -> None:

@@ -96,7 +96,10 @@ def test_link_index_positions_and_links(links: list[LinkRef], texts: set[str], t
     for source, expected in links_by_source(facts).items():
         assert list(index.from_source(source)) == expected
     assert list(index.from_source("http://elsewhere.test/")) == []
-    facts.links.append(LinkRef("http://a.test/", "http://a.test/new", "新", "a"))  # a changed list is re-indexed
+    # the index takes the place of the links it was built from: same links, same order
+    assert facts.links is index and list(facts.links) == links and len(facts.links) == len(links)
+    assert [facts.links[i] for i in range(-len(links), len(links))] == links + links
+    facts.links = [*links, LinkRef("http://a.test/", "http://a.test/new", "新", "a")]  # new links: indexed anew
     assert list(link_index(facts).with_targets(["http://a.test/new"])) == [facts.links[-1]]
 
 
