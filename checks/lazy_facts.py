@@ -6,16 +6,17 @@ the stored facts):
 
 - `LinkTable` keeps every link as four small integers into one table of distinct strings (menus repeat
   the same targets and texts on every page), and hands out `LinkRef` objects while it is iterated;
-- `SharedValues` gives equal read-only structures (the menu's images and access keys, the search form,
-  the same meta tags on every page) one object across all pages;
 - `StoredPageFacts` leaves a page's visible text in the store and reads it again each time a check asks
   (the text is the bulk of a page's facts, and only a few checks read it, one page at a time).
 """
 
 from __future__ import annotations
 
+import json
 from array import array
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import MISSING, fields
+from functools import lru_cache
 from typing import Any
 
 from checks.facts import LinkRef, PageFacts
@@ -51,6 +52,14 @@ class LinkTable:
         if self._pending is not None and self._rows_from is not None:
             return [LinkRef(*row) for row in self._rows_from(source)]
         return [link for link in self if link.source == source]
+
+    def take_unread_rows(self) -> Iterable[tuple[str, str, str, str]] | None:
+        """The stored rows of a table not read yet, handed over once (to build `LinkIndex` from them
+        without holding the table as well); None when the table was read or filled in memory."""
+        if self._pending is None:
+            return None
+        rows, self._pending = self._pending, None
+        return rows()
 
     def _load(self) -> None:
         if self._pending is not None:
@@ -113,74 +122,109 @@ class LinkTable:
         return "LinkTable(not read yet)" if self._pending is not None else f"LinkTable({len(self)} links)"
 
 
+# what a stored page holds: the small fields as they are, the structures a template repeats (menus,
+# forms, access keys, images, headings, anchors) one object per distinct value across the site
+# (`SharedValues`), and the meta tags, which differ on every page (DC.title…), as compact JSON decoded
+# when read. The visible text stays in the store.
+SMALL_FIELDS = ("url", "final_url", "status", "content_type", "size", "elapsed_s", "depth", "encoding",
+                "last_modified", "etag", "title", "lang", "headings", "anchors", "forms", "accesskeys",
+                "noscript", "images", "extra")
+
+
 class SharedValues:
     """One object for each distinct value of the read-only page fields that repeat across a site.
 
-    A template prints the same images, access keys, forms and meta tags on thousands of pages; JSON
-    decoding makes a new dict per occurrence, which cost more memory than all the pages' own content.
-    Checks never mutate these fields (they are facts), so equal values can be one object."""
-
-    SHARED_FIELDS = ("images", "accesskeys", "forms", "meta", "headings", "anchors")
+    A template prints the same images, access keys, forms and headings on thousands of pages; JSON
+    decoding makes a new list per occurrence. Checks never mutate facts, so equal values can be one
+    object. `repr` (computed in C) tells JSON values apart exactly: equal reprs are equal values."""
 
     def __init__(self, limit: int = 500_000) -> None:
-        self._memo: dict[Any, Any] = {}
+        self._memo: dict[str, Any] = {}
         self._limit = limit
 
     def share(self, value: Any) -> Any:
-        if len(self._memo) > self._limit:  # a site of all-different pages gains nothing: stop growing
+        if not value or len(self._memo) > self._limit:  # all-different values: stop growing
             return value
-        try:
-            key = _frozen(value)
-        except TypeError:
-            return value
-        return self._memo.setdefault(key, value)
+        return self._memo.setdefault(repr(value), value)
 
-    def share_page(self, data: dict[str, Any]) -> None:
-        """Replace the repeated fields of one page's decoded facts with their shared instances."""
-        for name in self.SHARED_FIELDS:
-            value = data.get(name)
-            if not value:
-                continue
-            if isinstance(value, list):
-                value = [self.share(item) for item in value]
-            elif isinstance(value, dict):
-                value = {k: self.share(v) for k, v in value.items()}
-            data[name] = self.share(value)
+    def share_items(self, value: list[Any]) -> list[Any]:
+        """The list shared, and each of its items shared (a menu image appears in many lists)."""
+        return self.share([self.share(item) for item in value]) if value else value
 
 
-def _frozen(value: Any) -> Any:
-    """A hashable, type-tagged image of a JSON value (dicts and lists told apart from tuples)."""
-    if isinstance(value, dict):
-        return ("d", tuple((k, _frozen(v)) for k, v in value.items()))
-    if isinstance(value, list | tuple):
-        return ("l" if isinstance(value, list) else "t", tuple(_frozen(v) for v in value))
-    hash(value)
-    return value
+@lru_cache(maxsize=512)
+def _meta_of(blob: bytes) -> dict[str, list[str]]:
+    """The meta tags of a page from their stored JSON (equal blobs: one dict, decoded once)."""
+    return json.loads(blob)
 
 
-class StoredPageFacts(PageFacts):
-    """A page whose visible text stays in the run store until a check reads it.
+class StoredPageFacts:
+    """A page read back from the run store: reads as `PageFacts`, holds only its small fields.
 
-    `text` reads through `loader(url)` on every access and is not kept: a check that walks all pages
-    holds one page's text at a time. A text set explicitly (an old store kept it in the facts JSON)
-    is kept as given.
+    The visible text stays in the store (`text_loader`, read on every access, not kept); the meta tags
+    are held as compact UTF-8 JSON (`meta_json`) and decoded when read; structures a template repeats
+    are shared across pages (`SharedValues`). A 100,000-page site is held as ~100,000 small slotted
+    objects (issue 6: memory must not grow with the page count beyond the stored facts). A value set
+    explicitly (tests, an old store whose text sits in the facts JSON) is kept as given.
     """
 
-    loader: Callable[[str], str] | None = None
+    __slots__ = (*SMALL_FIELDS, "text_loader", "_meta_json", "_kept")
 
-    @property  # type: ignore[override]
+    def __init__(self, *, text_loader: Callable[[str], str] | None = None, meta_json: bytes | None = None,
+                 **values: Any) -> None:
+        self.text_loader = text_loader
+        self._meta_json = meta_json
+        self._kept: dict[str, Any] | None = None
+        for name in SMALL_FIELDS:
+            value = values.pop(name, _SMALL_DEFAULTS[name])
+            setattr(self, name, value() if callable(value) else value)
+        for name, value in values.items():  # text or meta given explicitly
+            if name not in ("text", "meta"):
+                raise TypeError(f"StoredPageFacts has no field {name!r}")
+            self._keep_value(name, value)
+
+    def _keep_value(self, name: str, value: Any) -> None:
+        if self._kept is None:
+            self._kept = {}
+        self._kept[name] = value
+
+    @property
     def text(self) -> str:
-        kept = self.__dict__.get("_text")
-        if kept is None and self.loader is not None:
-            return self.loader(self.url)
-        return kept or ""
+        if self._kept is not None and "text" in self._kept:
+            return self._kept["text"] or ""
+        return self.text_loader(self.url) if self.text_loader is not None else ""
 
     @text.setter
     def text(self, value: str) -> None:
-        self.__dict__["_text"] = value or None
+        self._keep_value("text", value)
 
-    def __getstate__(self) -> dict[str, Any]:  # pickled/copied: keep the text, drop the loader
-        state = dict(self.__dict__)
-        state["_text"] = self.text
-        state.pop("loader", None)
-        return state
+    @property
+    def meta(self) -> dict[str, list[str]]:
+        if self._kept is not None and "meta" in self._kept:
+            return self._kept["meta"]
+        return _meta_of(self._meta_json) if self._meta_json else {}
+
+    @meta.setter
+    def meta(self, value: dict[str, list[str]]) -> None:
+        self._keep_value("meta", value)
+
+    meta_first = PageFacts.meta_first
+
+    def to_page_facts(self) -> PageFacts:
+        """A plain `PageFacts` with every field read (for pickling, copies and tests)."""
+        return PageFacts(**{f.name: getattr(self, f.name) for f in fields(PageFacts)})
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled/copied: a plain PageFacts, loaders dropped
+        page = self.to_page_facts()
+        return (PageFacts, (page.url,), page.__dict__)
+
+    def __repr__(self) -> str:
+        return f"StoredPageFacts(url={self.url!r}, status={self.status!r}, title={self.title!r})"
+
+
+# defaults of the small fields: a value, or a factory called per page (`extra`, `headings`: lists and
+# dicts of their own); `url` is always given
+_SMALL_DEFAULTS: dict[str, Any] = {
+    f.name: f.default if f.default is not MISSING else (f.default_factory if f.default_factory is not MISSING
+                                                        else None)
+    for f in fields(PageFacts) if f.name in SMALL_FIELDS}

@@ -40,7 +40,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from checks.facts import A11yPageResult, Agency, LinkRef, LinkResult, PageFacts, SiteFacts
-from checks.lazy_facts import LinkTable, SharedValues, StoredPageFacts
+from checks.lazy_facts import SMALL_FIELDS, LinkTable, SharedValues, StoredPageFacts
 
 
 class Base(DeclarativeBase):
@@ -477,24 +477,37 @@ class Store:
                 hosts=list(site.hosts or []), a11y_status=site.a11y_status,
                 a11y_detail=site.a11y_detail, extra=dict(site.extra or {}),
             )
-            # plain columns, streamed; the text stays in the store (StoredPageFacts reads it on demand)
-            loader = lambda url: self.page_text(site_id, url)  # noqa: E731
+            # small slotted objects, streamed: the text stays in the store, the meta tags are kept as
+            # compact JSON, template structures are shared (StoredPageFacts, SharedValues)
+            text_loader = lambda url: self.page_text(site_id, url)  # noqa: E731
             shared = SharedValues()
+            common: dict[str, str] = {}  # repeated short values (content type, language, dates): one string
             with self.engine.connect() as conn:
                 for data, depth, reused in conn.execute(
                         select(PageRow.facts, PageRow.depth, PageRow.reused_from)
                         .where(PageRow.site_id == site_id).order_by(PageRow.id)
                         .execution_options(stream_results=True, yield_per=500)):
-                    data["headings"] = [tuple(h) for h in data.get("headings", [])]
-                    shared.share_page(data)
-                    page = StoredPageFacts(**data)
-                    page.loader = loader
+                    small = {name: data[name] for name in SMALL_FIELDS if name in data}
+                    if small.get("headings"):
+                        small["headings"] = [tuple(h) for h in small["headings"]]
+                    for name in ("headings", "anchors", "forms", "accesskeys", "images"):
+                        if small.get(name):
+                            small[name] = shared.share_items(small[name])
+                    for name in ("content_type", "encoding", "lang", "last_modified", "noscript"):
+                        if isinstance(small.get(name), str):
+                            small[name] = common.setdefault(small[name], small[name])
+                    if small.get("final_url") == small.get("url"):
+                        small["final_url"] = small.get("url")
+                    if data.get("text"):  # an older store kept the text inside the facts
+                        small["text"] = data["text"]
+                    meta = data.get("meta")
+                    page = StoredPageFacts(text_loader=text_loader, **small, meta_json=json.dumps(
+                        meta, ensure_ascii=False, separators=(",", ":")).encode() if meta else None)
                     if depth is not None:
                         page.depth = depth
                     if reused is not None:
                         page.extra["not_modified"] = True
                     facts.pages.append(page)
-            # menus repeat the same targets and texts on every page: one string each, four ints a link
             facts.links = LinkTable.deferred(lambda: self._link_rows(site_id), lambda source: self.raw_query(
                 "SELECT source, target, text, tag FROM links WHERE site_id = ? AND source = ? ORDER BY id",
                 (site_id, source)))
