@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Iterator
 
 import checks
 from checks.base import AuditContext, Check, Finding
@@ -20,13 +21,13 @@ def load_checks() -> list[type[Check]]:
     return list(Check.registry)
 
 
-def run_checks(facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
-    """All findings for one site, de-duplicated on (rule, page, target) as the contract requires.
+def iter_findings(facts: SiteFacts, ctx: AuditContext) -> Iterator[Finding]:
+    """All findings for one site as the checks produce them, de-duplicated on (rule, page, target) as
+    the contract requires: a caller can store them as they come, never holding them all (issue 6).
 
     A finding without a target is told apart by the same anchor its fingerprint uses (evidence
     `example` or `item`): the ten `missing-disclosure-category` findings of one page are distinct.
     """
-    findings: list[Finding] = []
     seen: set[tuple[str, str, str | None, str]] = set()
     for check_cls in load_checks():
         for finding in check_cls().run(facts, ctx):
@@ -36,5 +37,9 @@ def run_checks(facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
             key = (finding.rule, finding.page, finding.target, anchor)
             if key not in seen:
                 seen.add(key)
-                findings.append(finding)
-    return findings
+                yield finding
+
+
+def run_checks(facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
+    """All findings for one site, de-duplicated (see `iter_findings`), as a list."""
+    return list(iter_findings(facts, ctx))

@@ -31,7 +31,7 @@ class LinkRef:
         return urldefrag(self.target)[1] if "#" in self.target else ""
 
 
-@dataclass
+@dataclass(slots=True)  # slots: a 100,000-page site has 100,000 of these in memory during an audit
 class LinkResult:
     """What happened when one target URL (without fragment) was requested."""
 

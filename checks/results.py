@@ -44,8 +44,10 @@ def coverage(facts: SiteFacts) -> dict[str, Any]:
             "skipped": dict(sorted(reasons.items()))}
 
 
-def site_entry(facts: SiteFacts, findings: list[Finding], ctx: AuditContext, *, status: str,
-               detail: str | None, duration_s: float) -> dict[str, Any]:
+def site_entry(facts: SiteFacts, findings: list[Finding] | None, ctx: AuditContext, *, status: str,
+               detail: str | None, duration_s: float, findings_json: Any = None) -> dict[str, Any]:
+    """One results.json site entry. `findings_json`, when given, is used as the entry's findings as it is
+    (already in results.json shape, e.g. a stream read back from the run store) instead of `findings`."""
     summary = dict(ctx.summary)
     accessibility = {"status": facts.a11y_status, "pages_tested": len([r for r in facts.a11y
                                                                        if r.status == "ok"]),
@@ -60,7 +62,7 @@ def site_entry(facts: SiteFacts, findings: list[Finding], ctx: AuditContext, *, 
         "disclosure": summary.pop("disclosure", None) or empty_disclosure(),
         "scores": {"dimension": None, "indicators": []},
         "accessibility": accessibility,
-        "findings": [f.to_json() for f in findings],
+        "findings": findings_json if findings_json is not None else [f.to_json() for f in findings or []],
         "coverage": coverage(facts),
     }
     if facts.extra.get("footprint"):

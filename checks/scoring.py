@@ -335,29 +335,72 @@ def _feature_state(site: dict[str, Any], path: str) -> bool | None:
     return bool(value)
 
 
-def _finding_summary(f: dict[str, Any], reason: str) -> dict[str, Any]:
-    return {"fingerprint": fingerprint_of(f), "check": f.get("check"), "rule": f.get("rule"),
-            "severity": f.get("severity"), "page": f.get("page"), "target": f.get("target"),
-            "reason": reason}
+def _finding_summary(f: dict[str, Any], reason: str, fp: str | None = None) -> dict[str, Any]:
+    return {"fingerprint": fp if fp is not None else fingerprint_of(f), "check": f.get("check"),
+            "rule": f.get("rule"), "severity": f.get("severity"), "page": f.get("page"),
+            "target": f.get("target"), "reason": reason}
 
 
 def _r(x: float | None) -> float | None:
     return None if x is None else round(x + 0.0, 2)
 
 
+class _Tally:
+    """What scoring keeps of the findings one criterion counts, gathered finding by finding: their
+    fingerprints (the deduction lists them), rule counts, distinct pages (per_page_share), and only
+    for the few findings of a presence criterion, or of a criterion excluded before the pass, their
+    summaries. A 100,000-finding criterion costs its fingerprints and pages, not its findings."""
+
+    __slots__ = ("fps", "rules", "pages", "summaries", "items")
+
+    def __init__(self) -> None:
+        self.fps: list[str] = []
+        self.rules: dict[str, int] = {}
+        self.pages: set[str] = set()
+        self.summaries: list[dict[str, Any]] = []  # _finding_summary without its reason
+        self.items: list[str] = []  # evidence["item"] as text, for presence criteria (_claims)
+
+    def add(self, f: dict[str, Any], c: Criterion, keep_summary: bool) -> None:
+        fp = fingerprint_of(f)
+        self.fps.append(fp)
+        rule = str(f.get("rule"))
+        self.rules[rule] = self.rules.get(rule, 0) + 1
+        if c.method == "per_page_share":
+            self.pages.add(str(f.get("page")))
+        if keep_summary or c.method == "presence":
+            self.summaries.append(_finding_summary(f, "", fp))
+        if c.method == "presence":
+            evidence = f.get("evidence")
+            self.items.append(str(evidence.get("item") if isinstance(evidence, dict) else None))
+
+    def __len__(self) -> int:
+        return len(self.fps)
+
+
 def score_site(site: dict[str, Any], rubric: Rubric, manual: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The `scores` block of one results.json site entry (contract keys plus documented additions)."""
-    findings = [f for f in site.get("findings") or [] if isinstance(f, dict)]
+    """The `scores` block of one results.json site entry (contract keys plus documented additions).
+
+    One pass over the site's findings (a list, or a StreamedList read once from the run store):
+    each finding adds to its criterion's `_Tally` or becomes an indeterminate/unscored summary
+    (which the scores list); the findings themselves are not kept."""
     failed = site.get("status") == "failed"
     a11y = site.get("accessibility") if isinstance(site.get("accessibility"), dict) else {}
     stats = site.get("stats") if isinstance(site.get("stats"), dict) else {}
+    # criteria judged indeterminate whatever their findings (see _judge): their findings are listed
+    pre_excluded = {c.id for _, c in rubric.criteria()
+                    if failed or ("accessibility" in c.requires and a11y.get("status") != "ok")}
 
     indeterminate: list[dict[str, Any]] = []
     unscored: list[dict[str, Any]] = []
-    by_crit: dict[str, list[dict[str, Any]]] = {}
+    by_crit: dict[str, _Tally] = {}
     notices: dict[str, int] = {}
-    for f in findings:
+    unverified: set[Any] = set()
+    for f in site.get("findings") or []:
+        if not isinstance(f, dict):
+            continue
         rule, check = str(f.get("rule") or ""), f.get("check")
+        if f.get("rule") in rubric.indeterminate.rules:
+            unverified.add(f.get("target"))
         if rubric.is_indeterminate(f):
             indeterminate.append(_finding_summary(f, "indeterminate-rule"))
             continue
@@ -369,7 +412,10 @@ def score_site(site: dict[str, Any], rubric: Rubric, manual: dict[str, Any] | No
         if crit.method != "presence" and f.get("severity") not in severities:
             notices[crit.id] = notices.get(crit.id, 0) + 1
             continue
-        by_crit.setdefault(crit.id, []).append(f)
+        tally = by_crit.get(crit.id)
+        if tally is None:
+            tally = by_crit[crit.id] = _Tally()
+        tally.add(f, crit, crit.id in pre_excluded)
 
     indicators_out: list[dict[str, Any]] = []
     deductions: list[dict[str, Any]] = []
@@ -399,13 +445,15 @@ def score_site(site: dict[str, Any], rubric: Rubric, manual: dict[str, Any] | No
                 crit_out.append({"id": c.id, "status": "manual", "weight": c.weight})
                 continue
             total_auto_weight += c.weight
-            mine = by_crit.get(c.id, [])
+            mine = by_crit.get(c.id) or _Tally()
             reason, lost, info = _judge(c, mine, site, a11y, stats, failed)
             if reason is not None:
                 excluded_weight += c.weight
                 excluded.append({"indicator": ind.id, "criterion": c.id, "name": c.name_zh,
                                  "name_en": c.name_en, "weight": c.weight, "reason": reason})
-                indeterminate.extend(_finding_summary(f, f"criterion-{reason}") for f in mine)
+                if len(mine.summaries) != len(mine):  # _judge excludes only what pre_excluded foresaw
+                    raise AssertionError(f"scoring: criterion {c.id} excluded without its findings' summaries")
+                indeterminate.extend({**x, "reason": f"criterion-{reason}"} for x in mine.summaries)
                 crit_out.append({"id": c.id, "status": "indeterminate", "weight": c.weight,
                                  "reason": reason})
                 continue
@@ -450,7 +498,6 @@ def score_site(site: dict[str, Any], rubric: Rubric, manual: dict[str, Any] | No
         dim_with_manual = _r(num / den) if den > 0 else None
 
     links_checked = stats.get("links_checked") or 0
-    unverified = {f.get("target") for f in findings if f.get("rule") in rubric.indeterminate.rules}
     link_share = min(1.0, len(unverified) / links_checked) if links_checked else (1.0 if unverified else 0.0)
     weight_share = excluded_weight / total_auto_weight if total_auto_weight else 0.0
     return {
@@ -470,9 +517,13 @@ def score_site(site: dict[str, Any], rubric: Rubric, manual: dict[str, Any] | No
     }
 
 
-def _judge(c: Criterion, mine: list[dict[str, Any]], site: dict[str, Any], a11y: dict[str, Any],
+def _judge(c: Criterion, mine: _Tally, site: dict[str, Any], a11y: dict[str, Any],
            stats: dict[str, Any], failed: bool) -> tuple[str | None, float, dict[str, Any]]:
-    """(indeterminate reason or None, points lost on the criterion's own weight, evidence info)."""
+    """(indeterminate reason or None, points lost on the criterion's own weight, evidence info).
+
+    Excluded with findings only when the site failed or the accessibility run did not: score_site
+    keeps those findings' summaries (pre_excluded); the other reasons need no finding or, for
+    presence, keep the summaries presence criteria always keep."""
     if failed:
         return "site-failed", 0.0, {}
     if "accessibility" in c.requires and a11y.get("status") != "ok":
@@ -480,13 +531,10 @@ def _judge(c: Criterion, mine: list[dict[str, Any]], site: dict[str, Any], a11y:
     for block in c.requires:  # findings of the criterion prove that its check ran
         if block != "accessibility" and not isinstance(site.get(block), dict) and not mine:
             return f"{block}-not-checked", 0.0, {}
-    fps = [fingerprint_of(f) for f in mine]
-    rules: dict[str, int] = {}
-    for f in mine:
-        rules[str(f.get("rule"))] = rules.get(str(f.get("rule")), 0) + 1
-    info: dict[str, Any] = {"fingerprints": fps, "rules": rules, "findings": len(mine)}
+    fps = mine.fps
+    info: dict[str, Any] = {"fingerprints": fps, "rules": mine.rules, "findings": len(mine)}
     if c.method == "per_page_share":
-        pages = {str(f.get("page")) for f in mine}
+        pages = mine.pages
         total = (a11y.get("pages_tested") if c.pages_from == "accessibility" else stats.get("pages")) or 0
         denominator = max(int(total), len(pages))
         if denominator == 0:
@@ -500,10 +548,11 @@ def _judge(c: Criterion, mine: list[dict[str, Any]], site: dict[str, Any], a11y:
     if c.method == "pass_fail":
         return None, (c.weight if mine else 0.0), info
     # presence: the summaries decide; a finding naming the feature says "absent" when they are silent
+    claims = list(zip((x["rule"] for x in mine.summaries), mine.items, strict=True))
     states: dict[str, bool] = {}
     for path in c.features:
         state = _feature_state(site, path)
-        if state is None and any(_claims(c, f, path) for f in mine):
+        if state is None and any(_claims(c, rule, item, path) for rule, item in claims):
             state = False
         if state is not None:
             states[path] = state
@@ -512,20 +561,21 @@ def _judge(c: Criterion, mine: list[dict[str, Any]], site: dict[str, Any], a11y:
     found = [p for p, ok in states.items() if ok]
     absent = [p for p, ok in states.items() if not ok]
     lost = (0.0 if found else c.weight) if c.any_feature else c.weight * len(absent) / len(states)
-    info.update(fingerprints=[fp for f, fp in zip(mine, fps, strict=True) if any(_claims(c, f, p) for p in absent)],
+    info.update(fingerprints=[fp for (rule, item), fp in zip(claims, fps, strict=True)
+                              if any(_claims(c, rule, item, p) for p in absent)],
                 found=found, missing_features=absent, features_judged=len(states))
     return None, lost, info
 
 
-def _claims(c: Criterion, finding: dict[str, Any], path: str) -> bool:
-    """Does `finding` report feature `path` as absent? (`missing-<name>`, or a listed rule whose
-    evidence `item` is the §7 item number of a `disclosure.item.N` feature)."""
-    rule = finding.get("rule")
+def _claims(c: Criterion, rule: Any, item: str, path: str) -> bool:
+    """Does a finding of `rule` with evidence `item` (as text) report feature `path` as absent?
+    (`missing-<name>`, or a listed rule whose evidence `item` is the §7 item number of a
+    `disclosure.item.N` feature)."""
     name = path.rsplit(".", 1)[-1]
     if rule == f"missing-{name}":
         return True
     if path.startswith("disclosure.item.") and rule in c.rules:
-        return str((finding.get("evidence") or {}).get("item")) == name
+        return item == name
     return False
 
 

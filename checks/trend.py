@@ -35,6 +35,10 @@ def annotate_trend(site: dict[str, Any], previous: list[dict[str, Any]]) -> None
     `previous` holds earlier results.json site entries of the same agency, oldest first, each with
     `run` = {"id", "finished_at", "today"}. A failed earlier run has no findings to compare, so the
     comparison uses the latest earlier run that was not `failed`.
+
+    Findings are read as streams (lists or StreamedLists): one pass over this run's findings and two
+    over the earlier run's. Kept: the earlier run's fingerprints (with whether this run has each) and
+    the brief entries of the new and fixed findings, which `changes` lists; never the findings.
     """
     earlier = [p for p in previous if isinstance(p, dict)]
     history = [_history_entry(p) for p in earlier]
@@ -45,12 +49,27 @@ def annotate_trend(site: dict[str, Any], previous: list[dict[str, Any]]) -> None
     if base is None:
         site["changes"] = None
         return
-    current = {fingerprint_of(f): f for f in site.get("findings") or [] if isinstance(f, dict)}
-    before = {fingerprint_of(f): f for f in base.get("findings") or [] if isinstance(f, dict)}
+    # earlier fingerprint -> does this run have it too
+    before = dict.fromkeys((fingerprint_of(f) for f in base.get("findings") or [] if isinstance(f, dict)), False)
+    new: dict[str, dict[str, Any]] = {}  # a dict, like the {fp: f} it replaces: first place, last finding
+    for f in site.get("findings") or []:
+        if not isinstance(f, dict):
+            continue
+        fp = fingerprint_of(f)
+        if fp in before:
+            before[fp] = True
+        else:
+            new[fp] = _brief(f)
+    fixed: dict[str, dict[str, Any]] = {}
+    for f in base.get("findings") or []:
+        if isinstance(f, dict):
+            fp = fingerprint_of(f)
+            if not before.get(fp):  # .get: no KeyError if a re-read stream differs
+                fixed[fp] = _brief(f)
     base_run = base.get("run") if isinstance(base.get("run"), dict) else {}
     site["changes"] = {
         "since_run": base_run.get("id"),
-        "new": [_brief(f) for fp, f in current.items() if fp not in before],
-        "fixed": [_brief(f) for fp, f in before.items() if fp not in current],
-        "unchanged": sum(1 for fp in current if fp in before),
+        "new": list(new.values()),
+        "fixed": list(fixed.values()),
+        "unchanged": sum(before.values()),
     }

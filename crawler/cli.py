@@ -116,10 +116,12 @@ def options_from_args(args: argparse.Namespace, url: str) -> Any:
 
 
 def summarise(results: dict[str, Any], out_dir: Path, lang: str) -> str:
+    """The few lines the CLI prints after an audit. One pass over each site's findings (a list or
+    a StreamedList read from the run store) to count its broken links; nothing is kept."""
     lines = []
     for site in results["sites"]:
-        findings = site["findings"]
-        broken = sum(1 for f in findings if f["rule"] == "broken-link")
+        findings = site["findings"] or []
+        broken = sum(1 for f in findings if isinstance(f, dict) and f.get("rule") == "broken-link")
         score = site.get("scores", {}).get("dimension")
         name = site["agency"]["name"]
         stats = site["stats"]

@@ -140,10 +140,8 @@ def previous_audit(store: Store, site_id: int) -> SiteRow | None:
     return row if row is not None and row.entry else None
 
 
-def reusable_entry(store: Store, previous: SiteRow | None, digest: str) -> dict[str, Any] | None:
-    """The previous site entry (findings included) when its audit digest equals `digest`."""
+def reusable_entry(previous: SiteRow | None, digest: str) -> dict[str, Any] | None:
+    """The previous site entry (its findings are rows to copy) when its audit digest equals `digest`."""
     if previous is None or (previous.extra or {}).get("audit_digest") != digest:
         return None
-    entry = {key: value for key, value in previous.entry.items() if key not in ("history", "changes")}
-    entry["findings"] = list(store.findings_json(previous.id))
-    return entry
+    return {key: value for key, value in previous.entry.items() if key not in ("history", "changes")}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import json
 import multiprocessing
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -17,9 +18,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from checks.audit import run_checks
+from checks.audit import iter_findings
 from checks.base import AuditContext
-from checks.facts import Agency, SiteFacts
+from checks.facts import A11yPageResult, Agency, SiteFacts
 from checks.results import results_document, site_entry
 from crawler import __version__
 from crawler.store import Store, default_db_url
@@ -252,16 +253,32 @@ def gather_accessibility(store: Store, site_id: int, facts: SiteFacts, opts: Aud
     store.update_site(site_id, a11y_status=facts.a11y_status, a11y_detail=facts.a11y_detail)
 
 
+_SHA1 = re.compile(r'"sha1": ?"([0-9a-f]{40})"')
+
+
+def _stored_sha1(facts_json: Any) -> str | None:
+    """The body hash in a page's stored facts (JSON text on SQLite, decoded on PostgreSQL)."""
+    if isinstance(facts_json, dict):
+        return (facts_json.get("extra") or {}).get("sha1")
+    found = _SHA1.search(facts_json or "")
+    return found.group(1) if found else None
+
+
 def reusable_a11y(store: Store, site_id: int, facts: SiteFacts, sample: list) -> dict[str, Any]:
-    """Accessibility results of the previous audit for sampled pages whose content hash is unchanged."""
+    """Accessibility results of the previous audit for sampled pages whose content hash is unchanged
+    (read from the store for the sampled pages only, not the previous audit's whole facts)."""
     from crawler.incremental import previous_site_id
 
     previous = previous_site_id(store, facts.agency.url, site_id)
     if previous is None:
         return {}
-    old = store.load_site_facts(previous)
-    old_hash = {p.url: p.extra.get("sha1") for p in old.pages}
-    old_results = {r.url: r for r in old.a11y if r.status == "ok"}
+    sampled = {entry[0] for entry in sample}
+    old_results = {url: A11yPageResult(**(json.loads(data) if isinstance(data, str | bytes) else data))
+                   for url, status, data in store.raw_rows(
+                       "SELECT url, status, data FROM a11y_results WHERE site_id = ?", (previous,))
+                   if status == "ok" and url in sampled}
+    old_hash = {url: _stored_sha1(facts_json) for url, facts_json in store.raw_rows(
+        "SELECT url, facts FROM pages WHERE site_id = ?", (previous,)) if url in old_results}
     reused = {}
     for entry in sample:
         url = entry[0]
@@ -281,12 +298,14 @@ def _user_agent() -> str:
     return USER_AGENT
 
 
-def audit_facts(facts: SiteFacts, opts: AuditOptions, *, status: str, detail: str | None,
-                duration_s: float) -> tuple[dict[str, Any], list]:
-    """Checks, scores: the pure part, from facts to one results.json site entry."""
+def audit_facts(store: Store, site_id: int, facts: SiteFacts, opts: AuditOptions, *, status: str,
+                detail: str | None, duration_s: float) -> dict[str, Any]:
+    """Checks, scores: from facts to one results.json site entry. The findings go to the run store as
+    the checks produce them; the entry reads them back as a stream (never all in memory, issue 6)."""
     ctx = AuditContext(today=opts.today, lang=opts.lang, options=dict(opts.check_options))
-    findings = run_checks(facts, ctx) if status != "failed" else []
-    entry = site_entry(facts, findings, ctx, status=status, detail=detail, duration_s=duration_s)
+    count = store.replace_findings(site_id, iter_findings(facts, ctx) if status != "failed" else ())
+    entry = site_entry(facts, None, ctx, status=status, detail=detail, duration_s=duration_s,
+                       findings_json=stored_findings(store, site_id, count))
     if facts.extra.get("axe_version"):
         entry["accessibility"].setdefault("axe_version", facts.extra["axe_version"])
     from checks.scoring import load_manual, load_rubric, score_site
@@ -294,7 +313,14 @@ def audit_facts(facts: SiteFacts, opts: AuditOptions, *, status: str, detail: st
     rubric = load_rubric(opts.rubric)
     manual = load_manual(opts.manual, rubric) if opts.manual else None
     entry["scores"] = score_site(entry, rubric, manual)
-    return entry, findings
+    return entry
+
+
+def stored_findings(store: Store, site_id: int, count: int) -> Any:
+    """A site's findings as a re-readable stream from the run store (reports.streaming.StreamedList)."""
+    from reports.streaming import StreamedList
+
+    return StreamedList(lambda: store.findings_json(site_id), count)
 
 
 def validate_configuration(opts: AuditOptions) -> None:
@@ -337,9 +363,7 @@ def _audit_loaded_site(store: Store, run_id: str, site_id: int, opts: AuditOptio
     if status != "failed":
         entry = _gather_and_reuse(store, site_id, opts, facts, duration_s, status, detail)
     if entry is None:
-        entry, findings = audit_facts(facts, opts, status=status, detail=detail, duration_s=duration_s)
-        store.replace_findings(site_id, findings)
-        del findings
+        entry = audit_facts(store, site_id, facts, opts, status=status, detail=detail, duration_s=duration_s)
     store.update_site(site_id, status=status, detail=detail, stats=entry["stats"],
                       entry={**entry, "findings": None}, finished_at=datetime.now(UTC).replace(tzinfo=None))
     from checks.trend import annotate_trend
@@ -370,10 +394,10 @@ def _gather_and_reuse(store: Store, site_id: int, opts: AuditOptions, facts: Sit
             digest_of_facts, store, site_id, facts.extra, today=opts.today.isoformat(), lang=opts.lang,
             check_options=opts.check_options, rubric=opts.rubric, manual=opts.manual)
     store.update_site(site_id, extra=_merge(store.site(site_id).extra, facts.extra))
-    entry = reuse.reusable_entry(store, previous, facts.extra.get("audit_digest", ""))
+    entry = reuse.reusable_entry(previous, facts.extra.get("audit_digest", ""))
     if entry is None or entry.get("status") != status or entry.get("detail") != detail:
         return None
-    store.copy_findings(previous.id, site_id)
+    entry["findings"] = stored_findings(store, site_id, store.copy_findings(previous.id, site_id))
     entry["stats"] = {**entry["stats"], "duration_s": round(duration_s, 2)}
     entry.pop("footprint", None)
     if facts.extra.get("footprint"):

@@ -237,8 +237,7 @@ class Store:
         (`"findings": null` here): a 100,000-page site's findings are not written twice, nor read back
         whole for a trend (`earlier_results`)."""
         if results is not None:
-            results = {**results, "sites": [{**site, "findings": None} if site.get("findings") else site
-                                            for site in results.get("sites", [])]}
+            results = {**results, "sites": [{**site, "findings": None} for site in results.get("sites", [])]}
         with self.session() as s, s.begin():
             row = s.get(RunRow, run_id)
             row.finished_at = utcnow()
@@ -278,18 +277,26 @@ class Store:
             base["findings"] = self._trend_findings(base["run"]["id"], agency_url)
         return out
 
-    def _trend_findings(self, run_id: str, agency_url: str) -> list[dict[str, Any]]:
-        """The findings of one audit with the fields a trend shows (checks.trend._brief)."""
+    def _trend_findings(self, run_id: str, agency_url: str) -> Any:
+        """The findings of one audit with the fields a trend shows (checks.trend._brief), as a stream
+        read from the findings table (reports.streaming.StreamedList): never all in memory."""
+        from reports.streaming import StreamedList
+
         with self.session() as s:
             site_id = s.scalar(select(SiteRow.id).where(SiteRow.run_id == run_id, SiteRow.url == agency_url)
                                .order_by(SiteRow.id.desc()).limit(1))
         if site_id is None:
             return []
-        return [{"fingerprint": fp, "check": check, "rule": rule, "severity": severity, "page": page,
-                 "target": target, "detail": detail}
-                for fp, check, rule, severity, page, target, detail in self.raw_rows(
+
+        def briefs() -> Iterator[dict[str, Any]]:
+            for fp, check, rule, severity, page, target, detail in self.raw_rows(
                     "SELECT fingerprint, \"check\", rule, severity, page, target, detail FROM findings "
-                    "WHERE site_id = ? ORDER BY id", (site_id,))]
+                    "WHERE site_id = ? ORDER BY id", (site_id,)):
+                yield {"fingerprint": fp, "check": check, "rule": rule, "severity": severity, "page": page,
+                       "target": target, "detail": detail}
+
+        count = self.raw_query("SELECT count(*) FROM findings WHERE site_id = ?", (site_id,), one=True)[0]
+        return StreamedList(briefs, count)
 
     # --- facts ----------------------------------------------------------------------------------
     def add_pages(self, site_id: int, pages: Iterable[PageFacts | tuple[PageFacts, list[LinkRef]]]) -> None:
@@ -452,11 +459,13 @@ class Store:
             for r in results:
                 s.add(A11yRow(site_id=site_id, url=r.url, status=r.status, data=asdict(r)))
 
-    def replace_findings(self, site_id: int, findings: Iterable[Any]) -> None:
-        """Replace a site's findings, written in batches of plain rows (tens of thousands at 10k pages)."""
+    def replace_findings(self, site_id: int, findings: Iterable[Any]) -> int:
+        """Replace a site's findings, written in batches of plain rows as they come (tens of thousands at
+        10k pages; `findings` may be a generator, never held whole). Returns how many were written."""
         table = FindingRow.__table__
         with self.session() as s, s.begin():
             s.execute(table.delete().where(table.c.site_id == site_id))
+            written = 0
             batch: list[dict[str, Any]] = []
             for f in findings:
                 batch.append({"site_id": site_id, "check": f.check, "rule": f.rule, "severity": f.severity,
@@ -465,9 +474,12 @@ class Store:
                               "detail_en": f.detail_en})
                 if len(batch) >= 2000:
                     s.execute(table.insert(), batch)
+                    written += len(batch)
                     batch = []
             if batch:
                 s.execute(table.insert(), batch)
+                written += len(batch)
+        return written
 
     def load_site_facts(self, site_id: int) -> SiteFacts:
         with self.session() as s:
@@ -511,8 +523,20 @@ class Store:
             facts.links = LinkTable.deferred(lambda: self._link_rows(site_id), lambda source: self.raw_query(
                 "SELECT source, target, text, tag FROM links WHERE site_id = ? AND source = ? ORDER BY id",
                 (site_id, source)))
+            shared_results: dict[str, Any] = {}
             for data in s.execute(select(LinkResultRow.data).where(LinkResultRow.site_id == site_id)
                                   .execution_options(yield_per=1000)).scalars():
+                # the checks read one header (Retry-After): the rest stays in the store; repeated values
+                # (a template's anchors, content types) are one object (issue 6: 100,000 results)
+                headers = data.get("headers") or {}
+                data["headers"] = {k: v for k, v in headers.items() if k.lower() == "retry-after"}
+                if data.get("anchors"):
+                    data["anchors"] = shared_results.setdefault(repr(data["anchors"]), data["anchors"])
+                for name in ("content_type", "method", "error"):
+                    if isinstance(data.get(name), str):
+                        data[name] = shared_results.setdefault(data[name], data[name])
+                if data.get("final_url") == data.get("url"):
+                    data["final_url"] = data["url"]
                 result = LinkResult(**data)
                 facts.link_results[result.url] = result
             seen_skips: set[tuple[str, str]] = set()

@@ -6,6 +6,10 @@ document policy (ODF-CNS15251 政府文件標準格式) expects ODF, hence repor
 code-review tools read SARIF 2.1.0. All cell text is untrusted crawled content: spreadsheet formulas
 are neutralised (CSV: a leading quote; XLSX: cells are typed as text) and characters XML cannot hold
 are removed.
+
+Every writer reads a site's findings as a stream (a list, or the StreamedList the run store backs,
+issue 6): CSV, XLSX, ODS and JUnit make one pass, SARIF two (its rule table comes before its
+results); none holds the findings, only the row being written and small per-rule tallies.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from reports.i18n import rule_title, strings
-from reports.streaming import LazyArray, atomic_text, iter_json, write_chunks
+from reports.streaming import LazyArray, StreamedList, atomic_text, items_of, iter_json, write_chunks
 
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -75,13 +79,18 @@ def finding_header(lang: str) -> list[str]:
 
 
 def count_findings(results: dict[str, Any]) -> int:
-    """How many rows `iter_finding_rows` yields (counted without building them)."""
-    return sum(1 for site in _sites(results) for f in site.get("findings") or [] if isinstance(f, dict))
+    """How many rows `iter_finding_rows` yields (counted without building them; a StreamedList says
+    its length without a pass, and its items are findings)."""
+    total = 0
+    for site in _sites(results):
+        findings = items_of(site.get("findings"))
+        total += len(findings) if isinstance(findings, StreamedList) else sum(isinstance(f, dict) for f in findings)
+    return total
 
 
 def iter_finding_rows(results: dict[str, Any], lang: str) -> Iterator[list[Any]]:
     """One row per finding of every site (the table behind CSV, XLSX and ODS), made one at a time so
-    that 100,000 findings never sit in memory as rows."""
+    that 100,000 findings never sit in memory as rows. One pass over each site's findings."""
     from checks.scoring import fingerprint_of
 
     t = strings(lang)
@@ -92,7 +101,7 @@ def iter_finding_rows(results: dict[str, Any], lang: str) -> Iterator[list[Any]]
         agency = site.get("agency") if isinstance(site.get("agency"), dict) else {}
         name, code = agency.get("name"), agency.get("code")
         skip = _indeterminate(site)
-        for f in site.get("findings") or []:
+        for f in items_of(site.get("findings")):
             if not isinstance(f, dict):
                 continue
             fp = fingerprint_of(f)
@@ -137,7 +146,7 @@ def summary_rows(results: dict[str, Any], lang: str) -> tuple[list[str], list[li
         by_id = {i.get("id"): i.get("score") for i in scores.get("indicators") or [] if isinstance(i, dict)}
         rows.append([agency.get("name"), agency.get("code"), agency.get("group"), site.get("status"),
                      scores.get("dimension"), *[by_id.get(i) for i in ids], scores.get("rubric_version"),
-                     len(site.get("findings") or [])])
+                     len(items_of(site.get("findings")))])
     return header, rows
 
 
@@ -345,9 +354,42 @@ def write_ods(results: dict[str, Any], path: Path, lang: str = "zh-TW") -> Path:
     return path
 
 
+JUNIT_LINES = 200  # finding lines in a test case's failure text or output
+
+
+class _RuleCase:
+    """What one JUnit test case shows of a rule's findings, gathered finding by finding: the counts
+    and the first JUNIT_LINES lines of failing findings and of all findings (the lines only of
+    those: a rule with 100,000 findings keeps 400 short strings, not its findings)."""
+
+    __slots__ = ("found", "judged", "failing", "failing_lines", "found_lines")
+
+    def __init__(self) -> None:
+        self.found = self.judged = self.failing = 0
+        self.failing_lines: list[str] = []
+        self.found_lines: list[str] = []
+
+    def add(self, f: dict[str, Any], judged: bool, lang: str) -> None:
+        self.found += 1
+        failing = judged and f.get("severity") in ("error", "warning")
+        self.judged += judged
+        self.failing += failing
+        if len(self.found_lines) < JUNIT_LINES or (failing and len(self.failing_lines) < JUNIT_LINES):
+            # xml_text per line, then again on the joined text: the same characters as xml_text of
+            # the joined lines (newlines are kept and clipping a line cannot change the first
+            # MAX_CELL characters of the join), with no line held longer than a cell
+            line = xml_text(f"{f.get('severity')}: {f.get('page')} -> {f.get('target') or '-'}: "
+                            f"{(f.get('detail_en') if lang == 'en' and f.get('detail_en') else f.get('detail'))}")
+            if len(self.found_lines) < JUNIT_LINES:
+                self.found_lines.append(line)
+            if failing and len(self.failing_lines) < JUNIT_LINES:
+                self.failing_lines.append(line)
+
+
 def write_junit(results: dict[str, Any], path: Path, lang: str = "zh-TW") -> Path:
     """One test suite per site, one test case per rule: failure for error/warning findings, skipped
-    when every finding of the rule is indeterminate, error when the site could not be audited."""
+    when every finding of the rule is indeterminate, error when the site could not be audited.
+    One pass over each site's findings (per rule: counts and at most 2 × JUNIT_LINES lines)."""
     from checks.scoring import fingerprint_of
 
     root = ET.Element("testsuites", name="disclosure-audit")
@@ -368,28 +410,28 @@ def write_junit(results: dict[str, Any], path: Path, lang: str = "zh-TW") -> Pat
             counts["errors"] += 1
         else:
             skip = _indeterminate(site)
-            by_rule: dict[tuple[str, str], list[dict[str, Any]]] = {
-                (check, rule): [] for rule, check in CONTRACT_RULES.items()}
-            for f in site.get("findings") or []:
+            by_rule: dict[tuple[str, str], _RuleCase] = {
+                (check, rule): _RuleCase() for rule, check in CONTRACT_RULES.items()}
+            for f in items_of(site.get("findings")):
                 if isinstance(f, dict):
-                    by_rule.setdefault((str(f.get("check") or ""), str(f.get("rule") or "")), []).append(f)
-            for (check, rule), found in by_rule.items():
+                    key = (str(f.get("check") or ""), str(f.get("rule") or ""))
+                    tally = by_rule.get(key)
+                    if tally is None:
+                        tally = by_rule[key] = _RuleCase()
+                    tally.add(f, fingerprint_of(f) not in skip, lang)
+            for (check, rule), tally in by_rule.items():
                 case = ET.SubElement(suite, "testcase", classname=xml_text(check, 100), name=xml_text(rule, 200))
                 counts["tests"] += 1
-                judged = [f for f in found if fingerprint_of(f) not in skip]
-                failing = [f for f in judged if f.get("severity") in ("error", "warning")]
-                lines = [f"{f.get('severity')}: {f.get('page')} -> {f.get('target') or '-'}: "
-                         f"{(f.get('detail_en') if lang == 'en' and f.get('detail_en') else f.get('detail'))}"
-                         for f in (failing or found)[:200]]
-                if failing:
+                lines = tally.failing_lines if tally.failing else tally.found_lines
+                if tally.failing:
                     fail = ET.SubElement(case, "failure", type=xml_text(rule, 200),
-                                         message=xml_text(f"{len(failing)} × {rule_title(rule, lang)}", 500))
+                                         message=xml_text(f"{tally.failing} × {rule_title(rule, lang)}", 500))
                     fail.text = xml_text("\n".join(lines))
                     counts["failures"] += 1
-                elif found and not judged:
-                    ET.SubElement(case, "skipped", message=xml_text(f"{len(found)} indeterminate", 200))
+                elif tally.found and not tally.judged:
+                    ET.SubElement(case, "skipped", message=xml_text(f"{tally.found} indeterminate", 200))
                     counts["skipped"] += 1
-                elif found:
+                elif tally.found:
                     out = ET.SubElement(case, "system-out")
                     out.text = xml_text("\n".join(lines))
         for key, value in counts.items():
@@ -405,7 +447,8 @@ def write_sarif(results: dict[str, Any], path: Path, lang: str = "zh-TW") -> Pat
     """SARIF 2.1.0: one run per site; indeterminate findings are `kind: open` with level `none`.
 
     Streamed: each run's rule table is collected first (one entry per rule id), then its results are
-    made and written one at a time; the bytes equal `json.dumps(doc, ensure_ascii=False, indent=1)`."""
+    made and written one at a time; the bytes equal `json.dumps(doc, ensure_ascii=False, indent=1)`.
+    Two passes over each site's findings: the rule table, then the results."""
     tool = results.get("tool") if isinstance(results.get("tool"), dict) else {}
     run_info = results.get("run") if isinstance(results.get("run"), dict) else {}
     doc = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
@@ -424,9 +467,11 @@ def _sarif_run(site: dict[str, Any], tool: dict[str, Any], run_info: dict[str, A
 
     skip = _indeterminate(site)
     agency = site.get("agency") if isinstance(site.get("agency"), dict) else {}
-    findings = [f for f in site.get("findings") or [] if isinstance(f, dict)]  # references, not copies
+    findings = items_of(site.get("findings"))  # read twice: the rule table first, then the results
     rules: dict[str, dict[str, Any]] = {}
     for f in findings:
+        if not isinstance(f, dict):
+            continue
         rule = xml_text(f.get("rule") or "unknown", 200)
         if rule not in rules:
             rules[rule] = {"id": rule, "name": rule_title(rule, "en"),
@@ -436,6 +481,8 @@ def _sarif_run(site: dict[str, Any], tool: dict[str, Any], run_info: dict[str, A
 
     def results_of() -> Iterator[dict[str, Any]]:
         for f in findings:
+            if not isinstance(f, dict):
+                continue
             rule = xml_text(f.get("rule") or "unknown", 200)
             fp = fingerprint_of(f)
             detail = f.get("detail_en") if lang == "en" and f.get("detail_en") else f.get("detail")

@@ -24,7 +24,7 @@ from markupsafe import Markup
 
 from reports import exports
 from reports.i18n import LANGS, feature_title, rule_title, strings
-from reports.streaming import atomic_text, write_chunks, write_json
+from reports.streaming import atomic_text, items_of, write_chunks, write_json
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_TEXT = 400
@@ -233,8 +233,11 @@ def check_max_rows(max_rows: Any) -> int | None:
 def site_view(site: dict[str, Any], lang: str, max_rows: int | None = None) -> dict[str, Any]:
     """Everything one agency's report section needs, in the order the report shows it.
 
-    One pass over the findings: a row (the dict a table shows) is built only for findings some table
-    shows, so a 40,000-finding site costs the few thousand rows the capped tables hold."""
+    One pass over the findings (a list, or a StreamedList read once from the run store): a row (the
+    dict a table shows) is built only for findings some table shows, so a 40,000-finding site costs
+    the few thousand rows the capped tables hold. Besides those rows it keeps one group per broken
+    link target (its distinct source pages, which the table counts) and one per accessibility rule;
+    never the findings themselves."""
     from checks.scoring import fingerprint_of  # the one shared definition of a fingerprint
 
     max_rows = check_max_rows(max_rows)
@@ -266,7 +269,7 @@ def site_view(site: dict[str, Any], lang: str, max_rows: int | None = None) -> d
     a11y_rules: dict[str, dict[str, Any]] = {}
     a11y_templates: dict[str, dict[str, Any]] = {}
 
-    for f in _list(site.get("findings")):
+    for f in items_of(site.get("findings")):
         if not isinstance(f, dict):
             continue
         raw_check = f.get("check")
@@ -529,7 +532,9 @@ def render_all(results: dict[str, Any], out_dir: Path, lang: str = "zh-TW",
     one folder per agency (agencies/<nnn>-<code>/report.html ...). Returns the files written.
 
     `max_rows` caps the rows per rule in each table of report.html (None: every finding); the
-    exports always hold every finding."""
+    exports always hold every finding. Passes over each site's findings: 7 (report.html, CSV, XLSX,
+    ODS, JUnit one each, SARIF two); a multi-agency run makes them again for each agency's folder,
+    plus one for its results.json."""
     _check_lang(lang)
     max_rows = check_max_rows(max_rows)
     sites = _validate(results)
@@ -570,7 +575,7 @@ def render_overview(results_list: list[dict[str, Any]] | dict[str, Any], out_dir
                 "agency": agency, "group": agency.get("group"), "status": site.get("status"),
                 "dimension": scores.get("dimension"),
                 "indicators": {i.get("id"): i.get("score") for i in _list(scores.get("indicators")) if isinstance(i, dict)},
-                "findings": len(_list(site.get("findings"))), "href": f"agencies/{slug}/report.html",
+                "findings": len(items_of(site.get("findings"))), "href": f"agencies/{slug}/report.html",
                 "run": _dict(results.get("run")),
             })
     groups: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()

@@ -5,6 +5,9 @@ Why: a 10,000-page site has ~40,000 findings; `json.dumps` of that builds the wh
 list of all its chunks) in memory before one byte is written (issue 6, bounded memory). `json.dump`
 to an open file writes chunk by chunk instead; `iter_json` goes one step further for documents whose
 long arrays are *produced* while writing (`LazyArray`), so they are never held in memory at all.
+`StreamedList` is the LazyArray a site entry holds its findings in: re-iterable and sized, so the
+report writers, scoring, trend and the gate read it pass by pass (each consumer's docstring says how
+many passes it makes) and keep only what they output.
 """
 
 from __future__ import annotations
@@ -39,10 +42,15 @@ def atomic_text(path: str | Path) -> Iterator[TextIO]:
 def write_json(results: Any, path: str | Path, indent: int = 2) -> Path:
     """Write `results` as JSON atomically, streamed to disk.
 
-    The bytes equal `json.dumps(results, ensure_ascii=False, indent=indent)`: the same encoder
-    writes its chunks into the file instead of joining them into one string first."""
+    The bytes equal `json.dumps(results, ensure_ascii=False, indent=indent)` with every LazyArray
+    (StreamedList) written as the list of its items: a document holding one is written by
+    `iter_json`, producing its items while writing; any other document by `json.dump`, whose encoder
+    writes its chunks into the file instead of joining them into one string first (the faster path)."""
     with atomic_text(path) as fh:
-        json.dump(results, fh, ensure_ascii=False, indent=indent)
+        if _has_lazy(results):
+            write_chunks(fh, iter_json(results, indent))
+        else:
+            json.dump(results, fh, ensure_ascii=False, indent=indent)
     return Path(path)
 
 
@@ -58,6 +66,51 @@ class LazyArray:
         self.nested = nested
 
 
+class StreamedList(LazyArray):
+    """A JSON array produced on demand that also reads like a read-only sequence.
+
+    Why: a 100,000-page site has ~180,000 findings; as a list of dicts in the site entry they cost
+    ~450 MB (issue 6). The run store keeps them and the site entry holds this instead: every
+    consumer iterates it (each `iter()` calls `produce()` again, i.e. re-reads the store) and keeps
+    only what it outputs or aggregates. `len()` and truth come from `count`, known without a pass.
+
+    `produce()` must return a fresh iterable of the same `count` items on every call; the items
+    are encoded whole by the JSON writers (no LazyArray inside them). `json.dumps` refuses it
+    (TypeError): write documents holding one with `write_json` / `iter_json`."""
+
+    def __init__(self, produce: Callable[[], Iterable[Any]], count: int) -> None:
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"StreamedList: count must be a whole number >= 0, got {count!r}")
+        super().__init__(produce, nested=False)
+        self.count = count
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.produce())
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def __eq__(self, other: object) -> bool:  # compared item by item, one pass each (tests, callers)
+        if not isinstance(other, StreamedList | list | tuple) or len(other) != self.count:
+            return False
+        return all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-sequence semantics, like list
+
+    def __repr__(self) -> str:
+        return f"StreamedList(<{self.count} items>)"
+
+
+def items_of(value: Any) -> list[Any] | StreamedList:
+    """`value` when it is a list or a non-empty StreamedList, else an empty list: what a consumer of
+    `site["findings"]` iterates (a results.json file may hold anything there; an empty stream is
+    not worth a query)."""
+    return value if isinstance(value, list) or (isinstance(value, StreamedList) and value) else []
+
+
 def iter_json(obj: Any, indent: int, level: int = 0) -> Iterator[str]:
     """Chunks of `json.dumps(obj, ensure_ascii=False, indent=indent)` where `obj` may hold
     `LazyArray`s (as values of dicts and items of lists, at any depth).
@@ -65,7 +118,9 @@ def iter_json(obj: Any, indent: int, level: int = 0) -> Iterator[str]:
     Everything that is not a `LazyArray` (or a dict or list holding one) is encoded by `json.dumps`
     itself and shifted to its depth: JSON text never holds a raw newline (strings escape it), so
     adding the depth's spaces after each newline is exactly what the nested encoder would write."""
-    if isinstance(obj, LazyArray) or (isinstance(obj, list | tuple) and _has_lazy(obj)):
+    if isinstance(obj, StreamedList) and not obj:  # its count says it is empty: no query
+        yield "[]"
+    elif isinstance(obj, LazyArray) or (isinstance(obj, list | tuple) and _has_lazy(obj)):
         lazy = isinstance(obj, LazyArray)
         items = iter(obj.produce() if lazy else obj)
         walk = obj.nested if lazy else True
@@ -93,9 +148,14 @@ def iter_json(obj: Any, indent: int, level: int = 0) -> Iterator[str]:
             yield ("," if i else "") + inner + json.dumps(key, ensure_ascii=False) + ": "
             yield from iter_json(value, indent, level + 1)
         yield "\n" + " " * (indent * level) + "}"
+    elif isinstance(obj, dict | list | tuple):
+        # chunk by chunk: a site's scores list a fingerprint per counted finding (megabytes at
+        # 100,000 pages), never built as one string; a newline is never split across chunks
+        pad = "\n" + " " * (indent * level)
+        for chunk in _encoder(indent).iterencode(obj):
+            yield chunk.replace("\n", pad) if level else chunk
     else:
-        text = _encoder(indent).encode(obj)
-        yield text.replace("\n", "\n" + " " * (indent * level)) if level else text
+        yield _encoder(indent).encode(obj)
 
 
 @functools.lru_cache(maxsize=8)
