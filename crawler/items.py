@@ -9,10 +9,12 @@ from checks.facts import LinkRef, LinkResult, PageFacts
 
 @dataclass
 class PageItem:
-    """An in-scope HTML page that was fetched and parsed, with every link it carries."""
+    """An in-scope HTML page that was fetched and parsed, with every link it carries, and the
+    result of requesting it (one item rather than two: each item costs Scrapy's item machinery)."""
 
     facts: PageFacts
     links: list[LinkRef] = field(default_factory=list)
+    result: LinkResult | None = None
 
 
 @dataclass
@@ -32,11 +34,13 @@ class SkippedItem:
 
 @dataclass
 class UnchangedPageItem:
-    """An in-scope page the server answered 304 Not Modified: copy its stored facts from `previous_site`."""
+    """An in-scope page the server answered 304 Not Modified: copy its stored facts from `previous_site`.
+    `result` is what requesting it gave this time (the 304 with the anchors and title last seen)."""
 
     url: str
     depth: int
     previous_site: int
+    result: LinkResult | None = None
 
 
 @dataclass

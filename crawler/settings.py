@@ -25,8 +25,9 @@ CONCURRENT_ITEMS = 1
 # Breadth-first: a page's depth is recorded when it is first seen, so pages must be seen in order of
 # their distance from the home page. Scrapy's default LIFO queues crawl depth-first: on a 100,000-page
 # site a pagination chain reached depth 100 before the pages' short paths were found, and 22,962
-# shallow pages were skipped as "too deep". FIFO queues give the shortest click depth (Scrapy FAQ:
-# "Does Scrapy crawl in breadth-first or depth-first order?").
+# shallow pages were skipped as "too deep". FIFO queues, with each page request's priority set to
+# minus its depth by the spider, give the shortest click depth (Scrapy FAQ: "Does Scrapy crawl in
+# breadth-first or depth-first order?"; crawler.spiders.agency.CHECK_PRIORITY says why both).
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 # Scrapy re-reads and parses the callback's source (inspect + ast) for every response to warn about
@@ -50,6 +51,11 @@ HTTPERROR_ENABLED = False
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "WARNING"
+# No "Crawled …"/"Scraped …" DEBUG records built for nothing above DEBUG (crawler.middlewares.QuietLogFormatter).
+LOG_FORMATTER = "crawler.middlewares.QuietLogFormatter"
+# Scrapy's request/response byte counters: nothing reads them (the footprint counts bytes itself), and
+# sizing each request's HTTP representation cost 1-2 % of a recrawl.
+DOWNLOADER_STATS = False
 DNS_TIMEOUT = 10
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 
@@ -59,10 +65,25 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.PrivateAddressMiddleware": 50,
     "crawler.middlewares.BoundedRobotsMiddleware": 51,
     "crawler.middlewares.RetryAfterMiddleware": 560,
+    # Scrapy components with nothing to do here, each paid on every request or every output: the
+    # offsite filter (the spider decides its scope itself and sets no allowed_domains), and below the
+    # depth counter (the spider records each target's depth itself; no DEPTH_LIMIT) and a development
+    # aid that inspects every request's meta for keys copied from a response.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+}
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.StorePipeline": 300,
 }
+EXTENSIONS = {
+    "crawler.middlewares.GarbageCollectorTuning": 0,
+}
+# First-generation threshold of Python's garbage collector while a spider is open (Python's default
+# is 700; 0 leaves it alone): fewer, larger collections (crawler.middlewares.GarbageCollectorTuning).
+GC_GEN0_THRESHOLD = 10_000
 
 # How long we honour a Retry-After at most, and how often (seconds / times).
 RETRY_AFTER_MAX_DELAY = 30.0
