@@ -21,7 +21,6 @@ from typing import Any
 from scrapy import Request
 from sqlalchemy import select
 
-from checks.facts import LinkRef, PageFacts
 from crawler.store import PageRow, SiteRow, Store, url_hash
 
 Unchanged = tuple[str | None, list[str] | None, str, list[str]]  # content type, anchors, title, targets
@@ -54,24 +53,6 @@ class PreviousCrawl:
         if modified:
             headers["If-Modified-Since"] = modified
         return headers
-
-    def page(self, url: str) -> tuple[PageFacts, list[LinkRef]] | None:
-        """What the spider needs of an unchanged page: its facts (without text) and its links.
-
-        The page itself is not written again from here: the pipeline copies its stored row and links
-        inside the database (`Store.copy_unchanged_pages`)."""
-        row = self.store.raw_query("SELECT facts FROM pages WHERE site_id = ? AND url_hash = ?",
-                                   (self.site_id, url_hash(url)), one=True)
-        if row is None:
-            return None
-        data = json.loads(row[0]) if isinstance(row[0], str | bytes) else dict(row[0])
-        data.pop("text", None)
-        data["headings"] = [tuple(h) for h in data.get("headings", [])]
-        facts = PageFacts(**data)
-        links = [LinkRef(*r) for r in self.store.raw_query(
-            "SELECT source, target, text, tag FROM links WHERE site_id = ? AND source = ? ORDER BY id",
-            (self.site_id, url))]
-        return facts, links
 
     def asked_for(self, url: str) -> None:
         """`url` was just requested with its validators: it may answer 304 soon."""

@@ -98,8 +98,10 @@ class StorePipeline:
         the crawl. Queued batches are written first, so the order of writes is kept."""
         batch, self.buffer = self.buffer, _Batch()
         if batch.pages:
-            self._drain()
-            self._write(batch)
+            try:
+                self._drain()
+            finally:  # an earlier batch's failure is raised, this batch is written all the same
+                self._write(batch)
             return
         if batch.size:
             self.pending.append(self.writer.submit(self._write, batch))
@@ -129,7 +131,8 @@ class StorePipeline:
             raise error
 
     def _write(self, batch: _Batch) -> None:
-        """Runs on the writer thread: one batch, in the order the store expects (pages first)."""
+        """One batch, in the order the store expects (pages first); on the writer thread or, for a
+        batch of new pages, on the crawl's."""
         if batch.pages:
             self.store.add_pages(self.site_id, batch.pages)
         for previous, depths in batch.unchanged.items():

@@ -86,6 +86,9 @@ EXTENSIONS = {
 # Left alone by default: 10,000 made the 10,000-page crawl ~8 % faster but raised its peak RSS from
 # 251 to 339 MB (issue 6 asks < 300 MB); a machine with memory to spare can set it.
 GC_GEN0_THRESHOLD = 0
+# Objects alive when the spider opens are left out of the collector's passes (gc.freeze), unfrozen at
+# close: ~1.5 s less CPU on the 10,000-page recrawl, no memory cost measured (142 MB peak either way).
+GC_FREEZE = True
 
 # How long we honour a Retry-After at most, and how often (seconds / times).
 RETRY_AFTER_MAX_DELAY = 30.0

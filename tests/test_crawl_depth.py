@@ -2,7 +2,8 @@
 
 With several requests in flight, a page found from a deep page may be downloading while its shallower
 parent is still on its way; the page and everything found below it must still count from the shorter
-path, on the first audit and on the recrawl that reuses it (304)."""
+path, on the first audit and on the recrawl that reuses it (304). And the way a page's link targets are
+read (each string once, fragments sharing their base's parsing) survives a target that cannot be parsed."""
 
 from __future__ import annotations
 
@@ -52,3 +53,29 @@ def test_a_page_found_first_by_a_longer_path_keeps_its_shortest_depth(site, tmp_
             store.close()
         assert {p.url.replace(site.url, ""): p.depth for p in pages} == expected
         assert all(p.extra.get("not_modified") for p in pages) == (run == 2)
+
+
+def test_a_malformed_link_with_a_fragment_does_not_stop_the_page_s_other_links(site, tmp_path):
+    """`http://[bad#x` cannot be parsed: it is recorded as malformed, and the links after it are still
+    followed (the page's remaining links were lost when parsing it raised)."""
+    from checks.facts import Agency
+    from crawler.runner import crawl_site
+
+    site.routes["/"] = (200, {"Content-Type": "text/html; charset=utf-8"},
+                        page("首頁", '<a href="http://[bad/x#frag">壞連結</a><a href="/next.html">下一頁</a>'))
+    site.routes["/next.html"] = (200, {"Content-Type": "text/html; charset=utf-8"}, page("下一頁"))
+    db_url = f"sqlite:///{tmp_path / 'audit.sqlite'}"
+    store = Store(db_url)
+    site_id = store.create_site(store.create_run(date(2026, 11, 23), "test", {}), Agency("測試", site.url + "/"),
+                                ["127.0.0.1"])
+    store.close()
+    crawl_site(AuditOptions(url=site.url + "/", out_dir=tmp_path, accessibility=False), db_url, site_id)
+    store = Store(db_url)
+    try:
+        facts = store.load_site_facts(site_id)
+    finally:
+        store.close()
+    assert ("GET", "/next.html") in site.hits
+    assert sorted(p.url.replace(site.url, "") for p in facts.pages) == ["/", "/next.html"]
+    bad = facts.link_results["http://[bad/x"]
+    assert bad.error == "malformed" and "IPv6" in bad.error_detail

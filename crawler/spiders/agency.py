@@ -134,7 +134,10 @@ def _identity(target: str) -> tuple[str, str, str] | None:
         scheme = urlsplit(target).scheme.lower() if ":" in target else "http"
         if scheme in NOT_FETCHED_SCHEMES:
             return None
-    key, fragment = urldefrag(target)
+    try:
+        key, fragment = urldefrag(target)
+    except ValueError:  # "http://[bad#x": scheduled as it is, and recorded as malformed there
+        key, _, fragment = target.partition("#")
     return key, fragment, url_key(key)
 
 
