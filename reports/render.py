@@ -92,6 +92,15 @@ def _env() -> Environment:
     return env
 
 
+def warm_templates() -> None:
+    """Compile the templates into the process's environment ahead of rendering (the crawl's parent
+    calls it while it waits: compiling report.html.j2 is ~0.5 s of a recrawl's audit step)."""
+    env = _env()
+    for name in ("report.html.j2", "overview.html.j2"):
+        env.get_template(name)
+    _static()
+
+
 @functools.lru_cache(maxsize=1)
 def _static() -> tuple[Markup, Markup, str]:
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")

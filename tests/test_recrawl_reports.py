@@ -1,0 +1,168 @@
+"""The audit step after a recrawl's crawl made cheaper (issue 6): the same bytes, less time.
+
+- `reports.streaming.encode_indented` (what results.json and results.sarif write per finding) gives
+  exactly `json.dumps(..., ensure_ascii=False, indent=N)` shifted to its depth, for any JSON value,
+  and the json module's own error for anything else;
+- `crawler.runner.prepare_post_crawl` (run by the crawl's parent while the child crawls) imports the
+  audit step's modules and compiles the report templates, never fails, and changes no output.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reports.streaming import StreamedList, encode_indented, write_json
+
+
+class _Int(int):
+    pass
+
+
+class _Float(float):
+    pass
+
+
+class _Str(str):
+    pass
+
+
+def _expected(value: Any, indent: int, level: int) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=indent).replace("\n", "\n" + " " * (indent * level))
+
+
+ODD_VALUES: list[Any] = [
+    {"check": "links", "rule": "broken-link", "page": "http://例.tw/a?b=1&c=<2>", "target": None,
+     "detail": 'quote " backslash \\ newline \n tab \t nul \x00 line-sep \u2028 lone \ud800 emoji 🎉',
+     "evidence": {"status": 404, "chain": [], "headers": {}, "ratio": 0.1, "ok": False, "on": True,
+                  "nested": {"list": [1, [2, [3, {}]], ()], "none": None}}, "fingerprint": "ab" * 16},
+    [float("nan"), float("inf"), -float("inf"), 1e300, -0.0, 5e-324, 10 ** 40, -7],
+    [_Int(3), _Float(2.5), _Str("sub"), (1, (2,)), True, False, None],
+    {3: "int key", 2.5: "float key", True: "bool key", None: "none key", "s": "str key"},
+    {_Str("k"): [_Int(1)]},
+    "a plain string", 12, 1.5, None, True, [], {}, [[]], [{}], {"": ""},
+]
+
+
+@pytest.mark.parametrize("indent", [1, 2, 4])
+@pytest.mark.parametrize("level", [0, 1, 3])
+def test_encode_indented_equals_json_dumps_shifted(indent: int, level: int) -> None:
+    for value in ODD_VALUES:
+        assert encode_indented(value, indent, level) == _expected(value, indent, level), value
+
+
+def test_encode_indented_on_random_documents() -> None:
+    rng = random.Random(6)
+    scalars = [None, True, False, 0, -1, 2 ** 70, 0.5, -1e-9, float("inf"), "", "x", "中文", "\x1f\"\\", "\udfff"]
+
+    def make(depth: int) -> Any:
+        roll = rng.random()
+        if depth > 5 or roll < 0.4:
+            return rng.choice(scalars)
+        if roll < 0.7:
+            return [make(depth + 1) for _ in range(rng.randrange(4))]
+        return {rng.choice(["a", "b", "鍵", "", "\n"]) + str(i): make(depth + 1) for i in range(rng.randrange(4))}
+
+    for _ in range(500):
+        value = make(0)
+        for indent in (1, 2):
+            assert encode_indented(value, indent, 2) == _expected(value, indent, 2)
+
+
+def test_encode_indented_deep_nesting_and_errors_are_the_json_modules() -> None:
+    deep: Any = "leaf"
+    for _ in range(200):
+        deep = [deep, {"k": deep if isinstance(deep, str) else 1}]
+    assert encode_indented(deep, 2, 1) == _expected(deep, 2, 1)
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        encode_indented({"a": object()}, 2)
+    with pytest.raises(TypeError, match="keys must be"):
+        encode_indented({(1, 2): "tuple key"}, 2)
+    cycle: list[Any] = []
+    cycle.append(cycle)
+    with pytest.raises(ValueError, match="Circular reference"):
+        encode_indented(cycle, 2)
+
+
+def test_results_json_with_odd_findings_is_byte_identical(tmp_path: Path) -> None:
+    # (a lone surrogate cannot be written as UTF-8 at all, before and after: left out of the file)
+    findings = [json.loads(json.dumps(v).replace("\\ud800", "?")) if v is ODD_VALUES[0] else v
+                for v in ODD_VALUES if not isinstance(v, dict) or all(isinstance(k, str) for k in v)] * 3
+    findings.append({1: "an int key inside a finding"})
+    doc = {"run": {"id": "r"}, "sites": [{"agency": {"name": "機關"}, "findings": findings, "n": 1.0}]}
+    streamed = {"run": {"id": "r"}, "sites": [{"agency": {"name": "機關"},
+                                               "findings": StreamedList(lambda: iter(findings), len(findings)),
+                                               "n": 1.0}]}
+    for indent in (1, 2):
+        path = write_json(streamed, tmp_path / f"results-{indent}.json", indent=indent)
+        assert path.read_text(encoding="utf-8") == json.dumps(doc, ensure_ascii=False, indent=indent)
+
+
+def test_prepare_post_crawl_imports_and_compiles_and_never_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crawler import runner
+    from reports import render
+
+    monkeypatch.setattr(runner, "_POST_CRAWL_MODULES", (*runner._POST_CRAWL_MODULES, "no_such_module_da"))
+    render._env.cache_clear()
+    runner.prepare_post_crawl()
+    for name in ("reports.render", "reports.exports", "checks.trend", "crawler.reuse", "openpyxl"):
+        assert name in sys.modules
+    assert "no_such_module_da" not in sys.modules
+    loaded = render._env().cache
+    assert loaded is not None and any("report.html.j2" in str(key) for key in loaded.keys())  # noqa: SIM118
+
+    def broken() -> None:
+        raise RuntimeError("templates unavailable")
+
+    monkeypatch.setattr(render, "warm_templates", broken)
+    runner.prepare_post_crawl()  # only a head start: a failure here is not the audit's
+
+
+def test_reports_are_the_same_with_and_without_warm_templates(tmp_path: Path) -> None:
+    from reports import render
+
+    results = {"run": {"id": "r1", "today": "2025-06-30"}, "tool": {"name": "disclosure-audit", "version": "0"},
+               "sites": [{"agency": {"name": "測試機關", "url": "http://127.0.0.1/"}, "status": "ok",
+                          "findings": [{"check": "links", "rule": "broken-link", "severity": "error",
+                                        "page": "http://127.0.0.1/a", "target": "http://127.0.0.1/b",
+                                        "detail": "404", "evidence": {"status": 404}, "fingerprint": "f" * 32}],
+                          "scores": {"dimension": 80}}]}
+    render._env.cache_clear()
+    cold = render.render_html(results)
+    render._env.cache_clear()
+    render.warm_templates()
+    assert render.render_html(results) == cold
+
+
+def test_crawl_site_prepares_the_audit_step_while_the_child_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crawler import runner
+
+    calls: list[str] = []
+
+    class Child:
+        exitcode = 0
+
+        def __init__(self, **kwargs: Any) -> None:
+            pass
+
+        def start(self) -> None:
+            calls.append("start")
+
+        def join(self, timeout: float | None = None) -> None:
+            calls.append("join")
+
+        def is_alive(self) -> bool:
+            return False
+
+    class Context:
+        Process = Child
+
+    monkeypatch.setattr(runner.multiprocessing, "get_context", lambda method: Context())
+    monkeypatch.setattr(runner, "prepare_post_crawl", lambda: calls.append("prepare"))
+    runner.crawl_site(runner.AuditOptions(url="http://127.0.0.1/", out_dir=Path(".")), "sqlite://", 1)
+    assert calls == ["start", "prepare", "join"]
