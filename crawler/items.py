@@ -44,6 +44,16 @@ class UnchangedPageItem:
 
 
 @dataclass
+class UnchangedPagesItem:
+    """Several UnchangedPageItem at once: a recrawl of an unchanged site has one per page, and each item
+    costs Scrapy's item machinery (an asynchronous item_scraped signal, the pipeline chain) on the crawl's
+    thread. The spider hands the rest of an unfinished group to the store pipeline when it is idle or
+    closes (AgencySpider.take_unchanged)."""
+
+    pages: list[UnchangedPageItem] = field(default_factory=list)
+
+
+@dataclass
 class Acknowledge:
     """Sent after a request's last output (distributed mode). The store pipeline holds it until
     everything before it is written, then calls `spider.acknowledge(keys)`: a worker killed with

@@ -19,7 +19,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from crawler.items import Acknowledge, LinkResultItem, PageItem, SkippedItem, UnchangedPageItem
+from crawler.items import (
+    Acknowledge,
+    LinkResultItem,
+    PageItem,
+    SkippedItem,
+    UnchangedPageItem,
+    UnchangedPagesItem,
+)
 from crawler.store import Store
 
 BATCH = 200
@@ -69,10 +76,11 @@ class StorePipeline:
                 buffer.results.append(item.result)
                 buffer.size += 1
         elif isinstance(item, UnchangedPageItem):
-            buffer.unchanged.setdefault(item.previous_site, {})[item.url] = item.depth
-            if item.result is not None:
-                buffer.results.append(item.result)
-                buffer.size += 1
+            self._add_unchanged(item)
+        elif isinstance(item, UnchangedPagesItem):
+            for page in item.pages:
+                self._add_unchanged(page)
+            buffer.size -= 1  # (counted per page)
         elif isinstance(item, LinkResultItem):
             buffer.results.append(item.result)
         elif isinstance(item, SkippedItem):
@@ -87,6 +95,20 @@ class StorePipeline:
         else:
             self._reap()
         return item
+
+    def _add_unchanged(self, item: UnchangedPageItem) -> None:
+        buffer = self.buffer
+        buffer.unchanged.setdefault(item.previous_site, {})[item.url] = item.depth
+        buffer.size += 1
+        if item.result is not None:
+            buffer.results.append(item.result)
+            buffer.size += 1
+
+    def _take_from_spider(self) -> None:
+        """The unchanged pages the spider still holds in an unfinished group (AgencySpider.take_unchanged)."""
+        take = getattr(self.spider, "take_unchanged", None)
+        for page in take() if take else ():
+            self._add_unchanged(page)
 
     def flush(self) -> None:
         """Write the buffered items: on the writer thread (waiting only when MAX_PENDING batches are
@@ -111,6 +133,7 @@ class StorePipeline:
 
     def flush_and_wait(self) -> None:
         """Write everything buffered and wait for it (the spider is idle: nothing to overlap with)."""
+        self._take_from_spider()
         self.flush()
         self._drain()
 
@@ -147,6 +170,7 @@ class StorePipeline:
     def close_spider(self, spider: Any = None) -> None:
         spider = spider or self.crawler.spider
         try:
+            self._take_from_spider()
             self.flush()
             self._drain()
         finally:

@@ -58,6 +58,11 @@ LOG_FORMATTER = "crawler.middlewares.QuietLogFormatter"
 DOWNLOADER_STATS = False
 DNS_TIMEOUT = 10
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+# The spider requests each target once itself (AgencySpider.targets, keyed on checks.links.url_key) and
+# marks its own repeats (a GET after a HEAD, a redirect hop) dont_filter: Scrapy's duplicate filter only
+# hashed every request's canonical URL (2 % of the recrawl's reactor time) and kept a fingerprint per
+# request in memory. The distributed workers set their shared Redis filter (crawler.distributed).
+DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.incremental.ConditionalRequestsMiddleware": 550,

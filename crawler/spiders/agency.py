@@ -48,7 +48,7 @@ from checks.facts import LinkResult
 from checks.links import url_key
 from crawler.encoding import decode_html
 from crawler.extract import extract_page
-from crawler.items import LinkResultItem, PageItem, SkippedItem, UnchangedPageItem
+from crawler.items import LinkResultItem, PageItem, SkippedItem, UnchangedPageItem, UnchangedPagesItem
 from crawler.middlewares import AddressPolicy, literal_ip
 
 NOT_FETCHED_SCHEMES = {"mailto", "tel", "javascript", "data", "sms", "fax", "callto", "skype", "about"}
@@ -60,6 +60,7 @@ DOCUMENT_EXTENSIONS = {
     ".eot", ".swf", ".kml", ".kmz", ".shp",
 }
 MAX_REDIRECTS = 10
+UNCHANGED_TOGETHER = 32  # pages answered 304 handed to the store pipeline in one item
 # Scheduling order: pages by their depth (priority -depth), shallowest first, then every other target.
 # A page's depth is its shortest click path from the home page. FIFO queues alone give that only while
 # responses are processed in the order they were asked for; with concurrent downloads a deeper page
@@ -202,6 +203,8 @@ class AgencySpider(Spider):
         self.previous = None  # crawler.incremental.PreviousCrawl when a previous audit exists
         self._bases: dict[str, tuple[str, str] | None] = {}
         self._seen: dict[str, dict[str, Any] | None] = {}  # link target string -> its target's state
+        self._unchanged: list[UnchangedPageItem] = []  # 304 pages not yet handed over (UNCHANGED_TOGETHER)
+        self._deepest = 0  # no target's state has a larger depth (depths are only ever lowered)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> AgencySpider:
@@ -335,6 +338,13 @@ class AgencySpider(Spider):
         if len(seen) > 200_000:  # bounded like the identities; forgetting only costs a re-parse
             seen.clear()
         child = depth + 1
+        if child >= self._deepest:
+            # No known target can be lowered to `child`: only the strings never seen need work. Pages
+            # are taken shallowest first, so this is nearly every page; a 304 page whose menus were
+            # all seen before costs one pass in a comprehension instead of one iteration each below.
+            targets = [target for target in targets if target not in seen]
+            if not targets:
+                return
         for target in targets:
             known = seen.get(target, _UNSEEN)
             if known is not _UNSEEN:
@@ -349,6 +359,8 @@ class AgencySpider(Spider):
             state = self.targets.get(ident)
             if state is None:
                 state = self.targets[ident] = {"mode": "new", "anchors": bool(fragment), "depth": child}
+                if child > self._deepest:
+                    self._deepest = child
                 yield from self.schedule(key, child, bool(fragment))
             else:
                 if child < state.get("depth", child):
@@ -359,6 +371,19 @@ class AgencySpider(Spider):
                     yield self._request(key, mode="check", depth=child, method="GET", anchors=True,
                                         first=False)
             seen[target] = state
+
+    @property
+    def unchanged_together(self) -> int:
+        """How many 304 pages go to the store pipeline in one item; 1 for a spider that acknowledges its
+        requests once their outputs are written (crawler.distributed): a page held here would be
+        acknowledged before it is stored."""
+        return 1 if hasattr(self, "acknowledge") else UNCHANGED_TOGETHER
+
+    def take_unchanged(self) -> list[UnchangedPageItem]:
+        """The 304 pages not handed over yet (the store pipeline takes them when the spider is idle and
+        when it closes)."""
+        pages, self._unchanged = self._unchanged, []
+        return pages
 
     def best_depth(self, target: str, depth: int) -> int:
         """The shortest click depth known for `target` now, at most the `depth` it was requested at.
@@ -432,11 +457,18 @@ class AgencySpider(Spider):
             if reused is not None:  # unchanged since the last audit: reuse its facts, still follow links
                 content_type, anchors, title, targets = reused
                 depth = self.best_depth(target, meta["da_depth"])
-                # one item for the page and its own result: each item costs Scrapy's item machinery
-                yield UnchangedPageItem(target, depth, self.previous.site_id, LinkResult(
+                # one item for the page and its own result, and one item for several pages: each item
+                # costs Scrapy's item machinery
+                page = UnchangedPageItem(target, depth, self.previous.site_id, LinkResult(
                     url=target, status=304, method=method, final_url=response.url, redirects=list(chain),
                     content_type=content_type, in_scope=True, anchors=anchors, title=title,
                     headers=_kept_headers(response.headers)))
+                if self.unchanged_together > 1:
+                    self._unchanged.append(page)
+                    if len(self._unchanged) >= self.unchanged_together:
+                        yield UnchangedPagesItem(self.take_unchanged())
+                else:
+                    yield page
                 yield from self.follow_links(targets, depth)
                 return
         if meta.get("da_conditional") and self.previous is not None:
