@@ -399,9 +399,21 @@ def _audit_loaded_site(store: Store, run_id: str, site_id: int, opts: AuditOptio
 
     today = store.raw_query("SELECT today FROM runs WHERE id = ?", (run_id,), one=True)
     entry["run"] = {"id": run_id, "finished_at": iso_utc(), "today": today[0] if today else None}
-    annotate_trend(entry, store.earlier_results(facts.agency.url, run_id))
+    annotate_trend(entry, store.earlier_results(facts.agency.url, run_id),
+                   copied_from_run=_findings_copied_from(store, entry, facts.agency.url))
     entry.pop("run", None)
     return entry
+
+
+def _findings_copied_from(store: Store, entry: dict[str, Any], agency_url: str) -> str | None:
+    """The run whose findings `entry` copied (a reused entry), when the trend would compare with that
+    very audit (the run's latest site of the same start URL, as Store.earlier_results reads it)."""
+    reused = entry.get("reused")
+    if not isinstance(reused, dict) or not reused.get("findings_from_run"):
+        return None
+    row = store.raw_query("SELECT max(id) FROM sites WHERE run_id = ? AND url = ?",
+                          (reused["findings_from_run"], agency_url), one=True)
+    return reused["findings_from_run"] if row and row[0] == reused.get("findings_from_site") else None
 
 
 def _gather_and_reuse(store: Store, site_id: int, opts: AuditOptions, facts: SiteFacts, duration_s: float,

@@ -166,3 +166,83 @@ def test_crawl_site_prepares_the_audit_step_while_the_child_runs(monkeypatch: py
     monkeypatch.setattr(runner, "prepare_post_crawl", lambda: calls.append("prepare"))
     runner.crawl_site(runner.AuditOptions(url="http://127.0.0.1/", out_dir=Path(".")), "sqlite://", 1)
     assert calls == ["start", "prepare", "join"]
+
+
+def _trend_case(findings: list[dict[str, Any]], base_findings: list[dict[str, Any]]) -> tuple[dict, list[dict]]:
+    site = {"run": {"id": "r3", "today": "2025-07-01"}, "status": "ok", "scores": {"dimension": 70},
+            "findings": StreamedList(lambda: iter(findings), len(findings))}
+    previous = [{"run": {"id": "r1"}, "status": "ok", "scores": {"dimension": 60}, "findings": []},
+                {"run": {"id": "r2"}, "status": "ok", "scores": {"dimension": 70},
+                 "findings": StreamedList(lambda: ({k: f.get(k) for k in ("fingerprint", "check", "rule", "severity",
+                                                                            "page", "target", "detail")}
+                                                   for f in base_findings), len(base_findings))},
+                {"run": {"id": "r2b"}, "status": "failed", "findings": None}]
+    return site, previous
+
+
+def test_trend_of_copied_findings_is_the_same_in_one_pass() -> None:
+    from checks.trend import annotate_trend
+
+    findings = [{"check": "links", "rule": "broken-link", "severity": "error", "page": f"http://x/{i % 7}",
+                 "target": None, "detail": "d", "evidence": {"i": i}, "fingerprint": f"{i % 5:032d}"}
+                for i in range(40)]  # duplicate fingerprints: distinct ones are counted
+    for copied in ("r2", "r1", None):
+        full_site, previous = _trend_case(findings, findings)
+        annotate_trend(full_site, previous)
+        short_site, previous = _trend_case(findings, findings)
+        passes = {"n": 0}
+
+        def counted(inner: Any = previous[1]["findings"].produce, passes: dict = passes) -> Any:
+            passes["n"] += 1
+            return inner()
+
+        previous[1]["findings"].produce = counted
+        annotate_trend(short_site, previous, copied_from_run=copied)
+        assert short_site["changes"] == full_site["changes"] and short_site["history"] == full_site["history"]
+        assert full_site["changes"]["unchanged"] == 5 and full_site["changes"]["since_run"] == "r2"
+        assert passes["n"] == (1 if copied == "r2" else 2)
+
+
+def test_trend_of_copied_findings_without_stored_fingerprints_takes_the_long_way() -> None:
+    from checks.trend import annotate_trend
+
+    findings = [{"check": "links", "rule": "broken-link", "severity": "error", "page": "http://x/a",
+                 "target": "http://x/b", "detail": "d", "evidence": {"status": 404}, "fingerprint": ""}]
+    full_site, previous = _trend_case(findings, findings)
+    annotate_trend(full_site, previous)
+    short_site, previous = _trend_case(findings, findings)
+    annotate_trend(short_site, previous, copied_from_run="r2")
+    assert short_site["changes"] == full_site["changes"]
+
+
+def test_a_real_recrawl_takes_the_trend_shortcut_with_the_full_comparisons_result(
+        site: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A recrawl that reuses the previous findings takes the shortcut, and what it writes (history,
+    changes: all the trend adds to the entry, hence to every output) equals the full comparison."""
+    from datetime import date
+
+    from test_incremental import build
+
+    from checks import trend
+    from crawler import runner
+
+    build(site)
+    audit = lambda: runner.audit_site(runner.AuditOptions(  # noqa: E731
+        url=site.url + "/", out_dir=tmp_path, today=date(2026, 11, 23), accessibility=False))
+    first = audit()
+    seen: list[Any] = []
+    full = trend.annotate_trend
+
+    def both(entry: Any, previous: Any, copied_from_run: Any = None) -> None:
+        long_way = dict(entry)
+        full(long_way, previous)
+        full(entry, previous, copied_from_run=copied_from_run)
+        seen.append((copied_from_run, entry["changes"], long_way["changes"], entry["history"], long_way["history"]))
+
+    monkeypatch.setattr(trend, "annotate_trend", both)
+    second = audit()
+    assert second["sites"][0]["reused"]["findings_from_run"] == first["run"]["id"]
+    (copied, short_changes, long_changes, short_history, long_history), = seen
+    assert copied == first["run"]["id"]
+    assert short_changes == long_changes and short_history == long_history
+    assert short_changes["unchanged"] == len({f["fingerprint"] for f in first["sites"][0]["findings"]}) > 0
