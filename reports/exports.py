@@ -215,25 +215,60 @@ def _xlsx_cell(ref: str, value: Any) -> str:
     """One <c> element, written exactly as openpyxl's write-only worksheet writes it (a test compares
     the two): numbers typed `n`, everything else an inline string, so crawled text that starts with
     "=" is never a formula."""
+    return f'<c r="{ref}"{_xlsx_body(value)}'
+
+
+def _xlsx_body(value: Any) -> str:
+    """A <c> element after its reference: the same for every cell of the same value."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         number = "" if isinstance(value, float) and not math.isfinite(value) else f"{value:.16g}"
-        return f'<c r="{ref}" t="n"><v>{number}</v></c>'
+        return f' t="n"><v>{number}</v></c>'
     text = xml_text(value)
     if not text:
-        return f'<c r="{ref}" t="inlineStr"></c>'
+        return ' t="inlineStr"></c>'
     space = ' xml:space="preserve"' if text != text.strip() else ""
-    return f'<c r="{ref}" t="inlineStr"><is><t{space}>{_xlsx_escape(text)}</t></is></c>'
+    return f' t="inlineStr"><is><t{space}>{_xlsx_escape(text)}</t></is></c>'
+
+
+_CACHED_PER_COLUMN = 512  # distinct values remembered per column: agency, check, rule, severity… repeat
+
+
+class _CellCache:
+    """The text of a cell by column and value, for values that repeat down a column (the agency, the
+    check, the rule and its title, the severity, whether it is scored: half the cells of a findings
+    row). Per column at most _CACHED_PER_COLUMN values are kept, so the unique ones (page, detail,
+    evidence, fingerprint) only cost a lookup; keyed by type too (1, 1.0 and True are different cells)."""
+
+    __slots__ = ("make", "columns")
+
+    def __init__(self, make: Callable[[Any], str], width: int) -> None:
+        self.make = make
+        self.columns: list[dict[tuple[type, Any], str]] = [{} for _ in range(width)]
+
+    def text(self, col: int, value: Any) -> str:
+        kind = type(value)
+        if kind is not str and kind is not int and kind is not float and kind is not bool:
+            return self.make(value)
+        column = self.columns[col] if col < len(self.columns) else {}
+        key = (kind, value)
+        hit = column.get(key)
+        if hit is None:
+            hit = self.make(value)
+            if len(column) < _CACHED_PER_COLUMN:
+                column[key] = hit
+        return hit
 
 
 def _xlsx_rows(rows: Iterable[list[Any]], width: int, first: int = 2) -> Iterator[tuple[bytes, int]]:
     """The <row> elements of a sheet, in blocks of a few hundred rows (with the number of rows in
     each), as ASCII with character references (what openpyxl writes)."""
     letters = [_column_letter(i) for i in range(1, width + 1)]
+    body = _CellCache(_xlsx_body, width).text
     block: list[str] = []
     index = first
     for row in rows:
-        cells = "".join(_xlsx_cell(f"{letters[col]}{index}", value)
-                        for col, value in enumerate(row) if value is not None)
+        cells = "".join([f'<c r="{letters[col]}{index}"{body(col, value)}'
+                         for col, value in enumerate(row) if value is not None])
         block.append(f'<row r="{index}">{cells}</row>')
         index += 1
         if len(block) >= 500:
@@ -344,8 +379,10 @@ def write_ods(results: dict[str, Any], path: Path, lang: str = "zh-TW") -> Path:
             for sheet in _sheets(results, lang):
                 raw.write(f"<table:table table:name={quoteattr(xml_text(sheet.title, 31))}>".encode())
                 block: list[str] = []  # a few hundred rows per write: fewer, larger deflate calls
+                text = _CellCache(cell, len(sheet.header)).text
                 for row in itertools.chain([sheet.header], sheet.rows()):
-                    block.append("<table:table-row>" + "".join(cell(v) for v in row) + "</table:table-row>")
+                    block.append("<table:table-row>" + "".join([text(col, v) for col, v in enumerate(row)])
+                                 + "</table:table-row>")
                     if len(block) >= 500:
                         raw.write("".join(block).encode("utf-8"))
                         block.clear()

@@ -246,3 +246,34 @@ def test_a_real_recrawl_takes_the_trend_shortcut_with_the_full_comparisons_resul
     assert copied == first["run"]["id"]
     assert short_changes == long_changes and short_history == long_history
     assert short_changes["unchanged"] == len({f["fingerprint"] for f in first["sites"][0]["findings"]}) > 0
+
+
+def test_spreadsheet_cells_are_the_same_with_and_without_the_cell_cache(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """report.xlsx and report.ods remember the text of repeated cells per column: the members are the
+    same bytes as when every cell is made anew (1, 1.0 and True stay different cells)."""
+    import zipfile
+
+    from reports import exports
+
+    odd = [1, 1.0, True, "1", None, float("nan"), float("inf"), "=SUM(A1)", " lead", "<&>", "\x01ctl", 2 ** 60, ["x"]]
+    findings = [{"check": "links", "rule": "broken-link", "severity": "error", "page": f"http://x/{i}",
+                 "target": odd[i % len(odd)], "detail": odd[(i * 7) % len(odd)], "evidence": {"v": i % 3},
+                 "fingerprint": f"{i % 9:032d}"} for i in range(600)]
+    results = {"run": {"id": "r"}, "tool": {"name": "disclosure-audit", "version": "0"},
+               "sites": [{"agency": {"name": "機關", "code": "A1", "url": "http://x/"}, "status": "ok",
+                          "findings": StreamedList(lambda: iter(findings), len(findings)),
+                          "scores": {"dimension": 1.0}}]}
+
+    def members(path: Path) -> dict[str, bytes]:
+        with zipfile.ZipFile(path) as z:
+            return {i.filename: z.read(i) for i in z.infolist() if i.filename != "docProps/core.xml"}
+
+    cached = {n: members(w(results, tmp_path / f"c.{n}")) for n, w in (("xlsx", exports.write_xlsx),
+                                                                       ("ods", exports.write_ods))}
+    monkeypatch.setattr(exports, "_CACHED_PER_COLUMN", 0)
+    fresh = {n: members(w(results, tmp_path / f"f.{n}")) for n, w in (("xlsx", exports.write_xlsx),
+                                                                      ("ods", exports.write_ods))}
+    assert cached == fresh
+    sheet = cached["xlsx"]["xl/worksheets/sheet2.xml"]
+    assert b'<v>1</v>' in sheet and b"<t>True</t>" in sheet and b"<t>1</t>" in sheet
