@@ -130,10 +130,20 @@ def audit_digest(facts_digest_value: str, store: Store, site_id: int, extra: dic
     return digest.hexdigest()
 
 
+def previous_site_id(store: Store, agency_url: str, exclude_site: int) -> int | None:
+    """`crawler.incremental.previous_site_id` (the latest finished ok/partial audit of the same start
+    URL), the same query, without importing that module: it imports Scrapy, 30 MB and ~0.4 s the
+    audit step of a recrawl has no other use for (a test checks the two agree)."""
+    from sqlalchemy import select
+
+    with store.session() as s:
+        return s.scalar(select(SiteRow.id).where(SiteRow.url == agency_url, SiteRow.id != exclude_site,
+                                                 SiteRow.status.in_(("ok", "partial")))
+                        .order_by(SiteRow.id.desc()).limit(1))
+
+
 def previous_audit(store: Store, site_id: int) -> SiteRow | None:
     """The latest earlier audit of the same start URL that finished (ok/partial) with its entry stored."""
-    from crawler.incremental import previous_site_id
-
     site = store.site(site_id)
     previous = previous_site_id(store, site.url, site_id)
     row = store.site(previous) if previous is not None else None

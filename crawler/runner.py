@@ -159,7 +159,7 @@ def crawl_site(opts: AuditOptions, db_url: str, site_id: int, start_method: str 
 
 
 # what the audit step imports after the crawl (reuse, gatherers, trend, report writers)
-_POST_CRAWL_MODULES = ("crawler.incremental", "crawler.reuse", "crawler.search_probe", "crawler.soft404",
+_POST_CRAWL_MODULES = ("crawler.reuse", "crawler.search_probe", "crawler.soft404",
                        "crawler.tls", "checks.scoring", "checks.trend", "reports.render", "reports.exports",
                        "openpyxl", "openpyxl.cell", "openpyxl.styles", "openpyxl.utils", "zipfile")
 
@@ -296,7 +296,7 @@ def _stored_sha1(facts_json: Any) -> str | None:
 def reusable_a11y(store: Store, site_id: int, facts: SiteFacts, sample: list) -> dict[str, Any]:
     """Accessibility results of the previous audit for sampled pages whose content hash is unchanged
     (read from the store for the sampled pages only, not the previous audit's whole facts)."""
-    from crawler.incremental import previous_site_id
+    from crawler.reuse import previous_site_id  # crawler.incremental's, without importing Scrapy
 
     previous = previous_site_id(store, facts.agency.url, site_id)
     if previous is None:

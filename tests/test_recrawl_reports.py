@@ -277,3 +277,31 @@ def test_spreadsheet_cells_are_the_same_with_and_without_the_cell_cache(
     assert cached == fresh
     sheet = cached["xlsx"]["xl/worksheets/sheet2.xml"]
     assert b'<v>1</v>' in sheet and b"<t>True</t>" in sheet and b"<t>1</t>" in sheet
+
+
+def test_the_audit_step_finds_the_previous_audit_as_the_crawl_does_without_scrapy(site: Any, tmp_path: Path) -> None:
+    """crawler.reuse.previous_site_id is crawler.incremental's query; the audit step's modules (what
+    prepare_post_crawl imports) do not import Scrapy."""
+    import subprocess
+    from datetime import date
+
+    from test_incremental import build
+
+    from crawler import incremental, reuse, runner
+    from crawler.store import Store
+
+    build(site)
+    for _ in range(2):
+        runner.audit_site(runner.AuditOptions(url=site.url + "/", out_dir=tmp_path, today=date(2026, 11, 23),
+                                              accessibility=False))
+    store = Store(f"sqlite:///{tmp_path / 'audit.sqlite'}")
+    try:
+        for url in (site.url + "/", "http://127.0.0.1:9/none"):
+            for exclude in (1, 2, 3):
+                assert reuse.previous_site_id(store, url, exclude) == incremental.previous_site_id(store, url, exclude)
+        assert reuse.previous_site_id(store, site.url + "/", 3) == 2
+    finally:
+        store.close()
+    code = ("import sys, crawler.runner as r; r.prepare_post_crawl(); "
+            "import crawler.reuse; sys.exit(1 if 'scrapy' in sys.modules else 0)")
+    assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[1], check=False).returncode == 0
