@@ -75,12 +75,10 @@ class StorePipeline:
             if item.result is not None:
                 buffer.results.append(item.result)
                 buffer.size += 1
-        elif isinstance(item, UnchangedPageItem):
-            self._add_unchanged(item)
-        elif isinstance(item, UnchangedPagesItem):
-            for page in item.pages:
+        elif isinstance(item, UnchangedPageItem | UnchangedPagesItem):
+            for page in item.pages if isinstance(item, UnchangedPagesItem) else (item,):
                 self._add_unchanged(page)
-            buffer.size -= 1  # (counted per page)
+            buffer.size -= 1  # (counted per page, with its result)
         elif isinstance(item, LinkResultItem):
             buffer.results.append(item.result)
         elif isinstance(item, SkippedItem):

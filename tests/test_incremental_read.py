@@ -115,3 +115,26 @@ def test_a_spider_that_acknowledges_its_requests_hands_each_unchanged_page_over_
             pass
 
     assert Acknowledging(url="http://gov.test/").unchanged_together == 1
+
+
+def test_one_unchanged_page_counts_twice_towards_a_batch_as_before(tmp_path):
+    from types import SimpleNamespace
+
+    from checks.facts import LinkResult
+    from crawler.items import UnchangedPageItem, UnchangedPagesItem
+    from crawler.pipelines import StorePipeline
+
+    pipeline = StorePipeline()
+    spider = SimpleNamespace(db_url=f"sqlite:///{tmp_path / 's.sqlite'}", site_id=1, store_batch=1000)
+    pipeline.crawler = SimpleNamespace(spider=spider, stats=None)
+    pipeline.open_spider(spider)
+    try:
+        pipeline.process_item(UnchangedPageItem(A, 1, 9, LinkResult(url=A, status=304)))
+        assert pipeline.buffer.size == 2  # the page and its result
+        pipeline.process_item(UnchangedPagesItem([UnchangedPageItem(B, 1, 9, LinkResult(url=B, status=304)),
+                                                  UnchangedPageItem(C, 1, 9)]))
+        assert pipeline.buffer.size == 5
+    finally:
+        pipeline.buffer = type(pipeline.buffer)()  # nothing to write: the previous site does not exist
+        pipeline.writer.shutdown()
+        pipeline.store.close()
