@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import pkgutil
 from collections.abc import Iterator
@@ -28,13 +29,15 @@ def iter_findings(facts: SiteFacts, ctx: AuditContext) -> Iterator[Finding]:
     A finding without a target is told apart by the same anchor its fingerprint uses (evidence
     `example` or `item`): the ten `missing-disclosure-category` findings of one page are distinct.
     """
-    seen: set[tuple[str, str, str | None, str]] = set()
+    seen: set[bytes] = set()  # a 12-byte digest per finding: 180,000 at 100,000 pages (issue 6)
     for check_cls in load_checks():
-        for finding in check_cls().run(facts, ctx):
+        for finding in check_cls().iter_run(facts, ctx):
             anchor = "" if finding.target else str(
                 finding.evidence.get("example") or finding.evidence.get("item") or ""
             )
-            key = (finding.rule, finding.page, finding.target, anchor)
+            key = hashlib.blake2b("\x1f".join((finding.rule, finding.page, finding.target or "", anchor,
+                                                 "t" if finding.target is None else "")).encode(
+                "utf-8", "surrogatepass"), digest_size=12).digest()
             if key not in seen:
                 seen.add(key)
                 yield finding

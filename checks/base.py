@@ -8,6 +8,7 @@ date it judges against comes in `AuditContext.today`.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar, Literal
@@ -94,3 +95,9 @@ class Check:
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:  # pragma: no cover
         raise NotImplementedError
+
+    def iter_run(self, facts: SiteFacts, ctx: AuditContext) -> Iterable[Finding]:
+        """The findings as they are made: what the audit stores as a stream. A check with a finding
+        per page yields them here (and `run` lists them), so that 100,000 findings are never held at
+        once (issue 6); its `ctx.summary` entries are set once the iterator is exhausted."""
+        return self.run(facts, ctx)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
@@ -200,8 +200,10 @@ class ClassificationTags(Check):
     )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
+        return list(self.iter_run(facts, ctx))
+
+    def iter_run(self, facts: SiteFacts, ctx: AuditContext) -> Iterator[Finding]:
         tables = load_code_tables(ctx.option("code_tables", None))
-        findings: list[Finding] = []
         pages = html_pages(facts)
         field_counts = dict.fromkeys(required_fields(), 0)
         fully_tagged = 0
@@ -211,33 +213,33 @@ class ClassificationTags(Check):
                 if field not in missing:
                     field_counts[field] += 1
             if missing:
-                findings.append(self._missing(page, missing, empty))
+                yield self._missing(page, missing, empty)
             else:
                 fully_tagged += 1
             bad = invalid_codes(page, tables)
             if bad:
-                findings.append(self._invalid_code(page, bad, bool(tables)))
+                yield self._invalid_code(page, bad, bool(tables))
             dc_date = next((v for v in page.meta.get("dc.date", []) if v.strip()), None)
             if dc_date and parse_date(dc_date) is None:
-                findings.append(Finding(
+                yield Finding(
                     check="classification", rule="invalid-dc-date", severity="warning",
                     page=page.url, target=None,
                     detail=f"DC.Date 的值「{dc_date[:60]}」不是日期。",
                     detail_en=f"DC.Date value {dc_date[:60]!r} is not a date.",
                     evidence={"value": dc_date[:200]},
-                ))
+                )
             dc_title = next((v for v in page.meta.get("dc.title", []) if v.strip()), None)
             if dc_title and page.title:
                 mismatch, reason, score = dc_title_verdict(dc_title, page.title, facts.agency.name)
                 if mismatch:
-                    findings.append(Finding(
+                    yield Finding(
                         check="classification", rule="dc-title-mismatch", severity="notice",
                         page=page.url, target=None,
                         detail=f"DC.Title「{dc_title[:60]}」與網頁標題「{page.title[:60]}」不一致。",
                         detail_en=f"DC.Title {dc_title[:60]!r} does not match the page title {page.title[:60]!r}.",
                         evidence={"dc_title": dc_title[:200], "title": page.title[:200],
                                   "reason": reason, "similarity": score},
-                    ))
+                    )
         total = len(pages)
         ctx.summary["classification"] = {
             "pages": total,
@@ -246,7 +248,6 @@ class ClassificationTags(Check):
             "fields": {f: (round(n / total, 4) if total else None) for f, n in field_counts.items()},
             "code_tables": sorted(tables),
         }
-        return findings
 
     @staticmethod
     def _missing(page: PageFacts, missing: list[str], empty: list[str]) -> Finding:

@@ -27,6 +27,7 @@ from typing import Any
 from checks.base import AuditContext, Check, CheckMeta, Finding
 from checks.facts import LinkRef, PageFacts, SiteFacts
 from checks.textnorm import (
+    MEMO_SIZE,
     KeywordGroups,
     contains_any,
     dead_reason,
@@ -62,7 +63,7 @@ def is_section_label(text: str | None) -> bool:
     return bool(text) and _is_section_label(text)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=MEMO_SIZE)
 def _is_section_label(text: str) -> bool:
     spec = keywords()["section"]
     if contains_any(text, spec["exclude"]):

@@ -156,7 +156,7 @@ class SiteFacts:
 # string once instead of once per link (issue 6). The results are small (a scheme, a path, an
 # extension): the cache holds the URL strings the link table already keeps alive.
 
-_URL_CACHE = 1 << 17  # distinct targets of a 10,000-page site: ~60,000
+_URL_CACHE = 1 << 15  # the targets that repeat (menus) stay; most distinct targets are seen once (issue 6)
 
 
 @lru_cache(maxsize=_URL_CACHE)

@@ -25,8 +25,10 @@ from urllib.parse import urlsplit
 from checks.base import AuditContext, Check, CheckMeta, Finding
 from checks.facts import LinkRef, PageFacts, SiteFacts, defrag, url_path
 from checks.textnorm import (
+    MEMO_SIZE,
     KeywordGroups,
     dead_reason,
+    facts_memo,
     has_cjk,
     is_content_link,
     link_index,
@@ -218,7 +220,7 @@ def detect_features(facts: SiteFacts) -> dict[str, FeatureResult]:
         by_url = _url_features(target)
         if by_url:
             url_hits[target] = by_url
-    positions = index.merged((index.by_text[t] for t in text_hits), (index.by_target[t] for t in url_hits))
+    positions = index.positions(texts=text_hits, targets=url_hits)
     for link in index.at(positions):
         hits = list(text_hits.get(link.text, ()))
         by_url = url_hits.get(link.target)
@@ -323,14 +325,14 @@ def _target_format(facts: SiteFacts, target: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=65536)  # ~500,000 links, a few tens of thousands of targets (issue 6)
+@lru_cache(maxsize=MEMO_SIZE)  # ~500,000 links, a few tens of thousands of targets (issue 6)
 def _path_ext(url: str) -> str:
     """The lower-cased extension of the last path segment ("" when it has none)."""
     path = url_path(url).lower()
     return path.rsplit(".", 1)[-1] if "." in path.rsplit("/", 1)[-1] else ""
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=MEMO_SIZE)
 def _text_format(text: str) -> str | None:
     """A document format named in a link text ("下載 (PDF)")."""
     m = _TEXT_FORMAT.search(unicode_lower(text))
@@ -367,7 +369,7 @@ def downloads(facts: SiteFacts) -> dict[str, list[Download]]:
     index = link_index(facts)
     targets = [t for t in index.by_target if _target_format(facts, t) is not None]
     texts = [t for t in index.by_text if _text_format(t) is not None]
-    for link in index.at(index.merged((index.by_target[t] for t in targets), (index.by_text[t] for t in texts))):
+    for link in index.at(index.positions(targets=targets, texts=texts)):
         if not is_content_link(link):
             continue
         fmt = document_format(facts, link)
@@ -473,9 +475,7 @@ def _strip_site(facts: SiteFacts, text: str) -> str:
     if names is None:
         names = sorted(site_title_parts(facts) | {norm_loose(facts.agency.name)} - {""}, key=len, reverse=True)
         facts.__dict__["_site_names_sorted"] = names
-    memo = facts.__dict__.get("_stripped_site")  # a menu text is compared with many targets
-    if memo is None:
-        memo = facts.__dict__["_stripped_site"] = {}
+    memo = facts_memo(facts, "_stripped_site")  # a menu text is compared with many targets
     stripped = memo.get(text)
     if stripped is None:
         stripped = norm_loose(text)
@@ -559,23 +559,24 @@ class TitleConsistency(Check):
                         if (loose := _judged_text(text, skip, min_chars)) is not None}
         content_tags = {ident for ident, tag in enumerate(index.tags) if is_content_link(LinkRef("", "", "", tag))}
         verdicts: dict[int, float | None] = {}  # (text, target) pair -> score, None = skip
-        sources, target_urls = index.sources, index.targets
-        source_of, target_of, text_of, tag_of = index.source_of, index.target_of, index.text_of, index.tag_of
-        pairs = len(target_urls)
-        for position in index.merged(index.text_positions[ident] for ident in judged_texts):
+        fragments, base_of, frag_of = index.fragments, index.base_of, index.frag_of
+        text_of, tag_of = index.text_of, index.tag_of
+        bases, spellings = len(index.bases), len(fragments)
+        for position in index.positions(text_ids=judged_texts):
             if tag_of[position] not in content_tags:
                 continue
+            fragment = frag_of[position]
+            if fragments[fragment]:
+                continue  # links into a section of a page (its heading is not stored)
             text_id = text_of[position]
-            pair = text_id * pairs + target_of[position]
+            pair = (text_id * bases + base_of[position]) * spellings + fragment  # "p" and "p#" differ
             seen = bad.get(pair)
             if seen is not None:
-                seen[2].add(sources[source_of[position]])
+                seen[2].add(index.source_at(position))
                 continue
             if pair in verdicts:
                 continue
-            target_url, source_url = target_urls[target_of[position]], sources[source_of[position]]
-            if defrag(target_url)[1]:
-                continue  # links into a section of a page (its heading is not stored)
+            target_url, source_url = index.target_at(position), index.source_at(position)
             if url_path(target_url) == url_path(source_url):
                 continue  # the same document (sorting, paging, a query variant)
             target = facts.page(target_url)

@@ -32,7 +32,7 @@ import yaml
 from checks.base import AuditContext, Check, CheckMeta, Finding
 from checks.facts import LinkResult, PageFacts, SiteFacts, defrag
 from checks.links import checked_target, fetched_links_to, result_of, url_key
-from checks.textnorm import link_index
+from checks.textnorm import MEMO_SIZE, link_index
 
 RULE = "政府服務品質獎 資訊公開適切性與內容有效性：超連結均有效（含回應 200 的錯誤頁）"
 _HOME_PATH = re.compile(r"^/?((index|default|home|main)\.[a-z0-9]{2,5})?$", re.IGNORECASE)
@@ -64,7 +64,7 @@ def find_phrase(text: str | None) -> str | None:
     return _find_phrase(text or "")
 
 
-@lru_cache(maxsize=65536)  # template lines and headings recur on every page
+@lru_cache(maxsize=MEMO_SIZE)  # template lines and headings recur on every page
 def _find_phrase(text: str) -> str | None:
     squashed = _squash(text)
     return next((p for p in phrases() if p in squashed), None)
@@ -134,7 +134,7 @@ class _PageLines:
         normalised = self._memo.get(line)
         if normalised is None:
             normalised = _norm_line(line)
-            if len(self._memo) < 100_000:
+            if len(self._memo) < MEMO_SIZE:
                 self._memo[line] = normalised
         return normalised
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -96,22 +97,30 @@ class StalePages(Check):
     )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
+        return list(self.iter_run(facts, ctx))
+
+    def iter_run(self, facts: SiteFacts, ctx: AuditContext) -> Iterator[Finding]:
         limit = _stale_days(ctx)
         constant = dc_date_constant(facts)
-        findings: list[Finding] = []
+        # only the first pages are listed in results.json; the rest are counted (issue 6: 100,000 pages)
         dates: list[dict[str, Any]] = []
         undated: list[str] = []
+        dated_count = undated_count = 0
         for page in served_pages(facts):
             evidence = last_update_evidence(page, use_dc_date=constant is None)
             if evidence is None:
-                undated.append(page.url)
+                undated_count += 1
+                if len(undated) < MAX_LISTED:
+                    undated.append(page.url)
                 continue
-            dates.append({"page": page.url, "date": evidence.date.isoformat(), "source": evidence.source,
-                          "label": evidence.label})
+            dated_count += 1
+            if len(dates) < MAX_LISTED * 5:
+                dates.append({"page": page.url, "date": evidence.date.isoformat(), "source": evidence.source,
+                              "label": evidence.label})
             age = (ctx.today - evidence.date).days
             if age > limit:
                 weak = evidence.source == SOURCE_DC
-                findings.append(Finding(
+                yield Finding(
                     check="staleness", rule="stale-page", severity="notice" if weak else "warning",
                     page=page.url, target=None,
                     detail=f"網頁最後更新日期為 {evidence.date.isoformat()}（{evidence.label}），"
@@ -121,17 +130,16 @@ class StalePages(Check):
                     evidence={"date": evidence.date.isoformat(), "source": evidence.source,
                               "label": evidence.label, "raw": evidence.raw, "age_days": age,
                               "limit_days": limit},
-                ))
+                )
         summary = ctx.summary.setdefault("staleness", {})
         summary.update({
             "limit_days": limit,
-            "pages_with_date": len(dates),
-            "pages_without_date": len(undated),
-            "undated_pages": undated[:MAX_LISTED],
-            "dates": dates[:MAX_LISTED * 5],
+            "pages_with_date": dated_count,
+            "pages_without_date": undated_count,
+            "undated_pages": undated,
+            "dates": dates,
             "dc_date_constant": constant[0] if constant else None,
         })
-        return findings
 
 
 class DcDateConstant(Check):

@@ -11,11 +11,14 @@ and visit only the links that matter (issue 6, docs/check-speed.md).
 from __future__ import annotations
 
 import csv
+import heapq
 import re
 import unicodedata
 from array import array
-from collections.abc import Iterable, Iterator
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache, lru_cache
+from itertools import chain, compress
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +43,21 @@ def norm(text: str | None) -> str:
     return _norm(text)
 
 
-@lru_cache(maxsize=65536)  # menu and footer texts repeat on every page of a site
+# Caches and memos hold MEMO_SIZE entries at most: what repeats (menus, footers: a few hundred values)
+# comes back at once and stays; what is seen once (a page's own title, its links into itself: 500,000 at
+# 100,000 pages) must not pile up (issue 6: < 600 MB at 100,000 pages).
+MEMO_SIZE = 1 << 15
+
+
+def facts_memo(facts: SiteFacts, name: str, limit: int = MEMO_SIZE) -> dict[Any, Any]:
+    """A memo kept on the facts object (checks never mutate facts), started afresh when full."""
+    memo = facts.__dict__.get(name)
+    if memo is None or len(memo) >= limit:
+        memo = facts.__dict__[name] = {}
+    return memo
+
+
+@lru_cache(maxsize=MEMO_SIZE)  # menu and footer texts repeat on every page of a site
 def _norm(text: str) -> str:
     return _SPACE.sub("", unicodedata.normalize("NFKC", text).replace("臺", "台").casefold())
 
@@ -52,7 +69,7 @@ def norm_loose(text: str | None) -> str:
     return _norm_loose(text)
 
 
-@lru_cache(maxsize=65536)  # link texts and titles repeat on every page
+@lru_cache(maxsize=MEMO_SIZE)  # link texts and titles repeat on every page
 def _norm_loose(text: str) -> str:
     return _NOISE.sub("", _norm(text))
 
@@ -86,7 +103,7 @@ class KeywordGroups:
         if hit is None:
             hay = norm(text)
             hit = [key for key, needles in self.groups.items() if hay and any(n in hay for n in needles)]
-            if len(self._memo) < 200_000:
+            if len(self._memo) < MEMO_SIZE:
                 self._memo[text] = hit
         return hit
 
@@ -125,7 +142,7 @@ def bigrams(text: str) -> set[str]:
     return set(_bigrams(text))
 
 
-@lru_cache(maxsize=65536)  # a target's title is compared with every link text pointing at it
+@lru_cache(maxsize=MEMO_SIZE)  # a target's title is compared with every link text pointing at it
 def _bigrams(text: str) -> frozenset[str]:
     s = norm_loose(text)
     if len(s) == 1:
@@ -164,9 +181,7 @@ def dead_reason(facts: SiteFacts, link: LinkRef, *, allow_schemes: tuple[str, ..
     Everything but "is this the page itself" depends on the target alone, so it is worked out once
     per distinct target (cached on the facts object: a menu link recurs on every page, issue 6).
     """
-    memo = facts.__dict__.get("_dead_target")
-    if memo is None:
-        memo = facts.__dict__["_dead_target"] = {}
+    memo = facts_memo(facts, "_dead_target")
     key = (link.target, allow_schemes)
     verdict = memo.get(key)
     if verdict is None:
@@ -212,71 +227,176 @@ def _target_verdict(facts: SiteFacts, raw_target: str,
     return base, fragment, reason
 
 
+COMMON_FRAGMENTS = 32  # fragments whose (fragment, base) pairs are told apart with a byte per base
+
+
+class TargetPositions(Mapping[str, list[int]]):
+    """`LinkIndex.by_target`: each distinct link target exactly as written -> its positions, in the
+    order the targets first appear, without holding one string and one list per distinct target.
+
+    Most distinct targets of a site are a page's links into itself (`…/page.html#main`, `#C`, `#top`:
+    five per page on a typical template, 500,000 at 100,000 pages); here a target is its part before
+    `#` (shared by every spelling) and a fragment id, and its string is made when it is asked for.
+    Positions are found by one scan of the links (`LinkIndex.positions`): ask for many targets at once."""
+
+    __slots__ = ("_index",)
+
+    def __init__(self, index: LinkIndex) -> None:
+        self._index = index
+
+    def __iter__(self) -> Iterator[str]:
+        index = self._index
+        bases, fragments, base_of, frag_of = index.bases, index.fragments, index.base_of, index.frag_of
+        for position in compress(range(len(index)), index.first_of_target):
+            fragment = frag_of[position]
+            base = bases[base_of[position]]
+            yield base if fragment == 0 else f"{base}#{fragments[fragment]}"
+
+    def __len__(self) -> int:
+        return self._index.first_of_target.count(1)
+
+    def __getitem__(self, target: str) -> list[int]:
+        if target not in self:
+            raise KeyError(target)
+        return list(self._index.positions(targets=(target,)))
+
+    def __contains__(self, target: object) -> bool:
+        return isinstance(target, str) and self._index.target_ids(target) is not None
+
+
+class TextPositions(Mapping[str, list[int]]):
+    """`LinkIndex.by_text`: each distinct link text -> its positions, in the order the texts first appear."""
+
+    __slots__ = ("_index",)
+
+    def __init__(self, index: LinkIndex) -> None:
+        self._index = index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index.texts)
+
+    def __len__(self) -> int:
+        return len(self._index.texts)
+
+    def __getitem__(self, text: str) -> list[int]:
+        if text not in self:
+            raise KeyError(text)
+        return list(self._index.positions(texts=(text,)))
+
+    def __contains__(self, text: object) -> bool:
+        return text in self._index.text_ids
+
+
 class LinkIndex:
-    """The links of a site as small integers, with where each distinct target, text and source page
-    occurs (positions in `facts.links`).
+    """The links of a site as small integers: which distinct target, text, tag and page each is.
 
     A 10,000-page site has ~500,000 links but a few tens of thousands of distinct targets and a few
     thousand distinct texts: menus and footers repeat on every page. A check decides once per
     distinct text or target, then visits only the links that matter, in their original order, so
     every evidence list, first page and cap comes out as a full pass would make it (issue 6).
-    Each link is four 4-byte ids into the distinct strings (the strings themselves are shared with
-    `facts.links`), so the index is a small fraction of the links it describes; `facts.links` is
-    read once, in order, and never indexed.
-    """
+
+    Memory (issue 6: < 600 MB at 100,000 pages, 5 million links): per link a target base id, a text
+    id, a one-byte fragment id (wider past 255 fragments) and tag id, and a byte marking the first
+    link to each distinct target; a page's links are stored together, so the source is one entry per
+    run of links. Where a text or target occurs is not stored: `positions` finds it with one scan of
+    the ids at C speed (`itertools.compress`), for all the texts and targets a check wants at once.
+    The strings are held once (a page URL is a source and a base: one object)."""
 
     def __init__(self, links: Iterable[LinkRef] = (), rows: Iterable[tuple[str, str, str, str]] | None = None) -> None:
         """Index `links`, or `rows` of (source, target, text, tag) read straight from the store."""
         self.sources: list[str] = []
-        self.targets: list[str] = []
+        self.bases: list[str] = []
+        self.fragments: list[str] = [""]  # id 0: no "#" at all ("" after a "#" has an id of its own)
         self.texts: list[str] = []
         self.tags: list[str] = []
-        self.source_of, self.target_of, self.text_of, self.tag_of = (array("I") for _ in range(4))
-        sources, targets, texts, tags = self.sources, self.targets, self.texts, self.tags
-        source_of, target_of, text_of, tag_of = self.source_of, self.target_of, self.text_of, self.tag_of
+        self.base_of, self.text_of = array("I"), array("I")
+        self.frag_of, self.tag_of = array("B"), array("B")  # a site links to a few fragments: "I" past 255
+        self.run_start, self.run_source = array("I"), array("I")  # runs of links from one source
+        self.first_of_target = bytearray()  # 1 at the first link to each distinct target
+        sources, bases, fragments, texts, tags = self.sources, self.bases, self.fragments, self.texts, self.tags
+        base_of, frag_of, text_of, tag_of = self.base_of, self.frag_of, self.text_of, self.tag_of
+        run_start, run_source, first = self.run_start, self.run_source, self.first_of_target
+        strings: dict[str, str] = {}  # one object per equal URL string (sources and bases)
         source_ids: dict[str, int] = {}
-        target_ids: dict[str, int] = {}
+        base_ids: dict[str, int] = {}
+        fragment_ids: dict[str, int] = {}
         text_ids: dict[str, int] = {}
         tag_ids: dict[str, int] = {}
-        at_target: list[array[int]] = []
-        at_text: list[array[int]] = []
+        plain_seen = bytearray()  # base linked without a fragment already
+        # (fragment, base) pairs linked already: a byte per base for each of the first fragments (a
+        # template's #main, #C, #top… on every page: a set of 500,000 pairs cost 30 MB), a set after them
+        fragment_seen: list[bytearray] = []
+        rare_fragment_seen: set[int] = set()
+        last_source: str | None = None
         position = -1
         if rows is None:
             rows = ((link.source, link.target, link.text, link.tag) for link in links)
-        for position, (value, target, text, tag) in enumerate(rows):  # one pass, unrolled: ~500,000 times
-            ident = source_ids.get(value)
+        for position, (source, target, text, tag) in enumerate(rows):  # one pass: ~5,000,000 times at 100k
+            if source != last_source:
+                ident = source_ids.get(source)
+                if ident is None:
+                    source = strings.setdefault(source, source)
+                    ident = source_ids[source] = len(sources)
+                    sources.append(source)
+                run_start.append(position)
+                run_source.append(ident)
+                last_source = source
+            if "#" in target:
+                base, _, fragment = target.partition("#")
+                fragment_id = fragment_ids.get(fragment)
+                if fragment_id is None:
+                    fragment_id = fragment_ids[fragment] = len(fragments)
+                    fragments.append(fragment)
+            else:
+                base, fragment_id = target, 0
+            ident = base_ids.get(base)
             if ident is None:
-                ident = source_ids[value] = len(sources)
-                sources.append(value)
-            source_of.append(ident)
-            value = target
-            ident = target_ids.get(value)
+                base = strings.setdefault(base, base)
+                ident = base_ids[base] = len(bases)
+                bases.append(base)
+                plain_seen.append(0)
+            base_of.append(ident)
+            try:
+                frag_of.append(fragment_id)
+            except OverflowError:  # the 256th distinct fragment
+                frag_of = self.frag_of = array("I", frag_of)
+                frag_of.append(fragment_id)
+            if fragment_id == 0:
+                first.append(0 if plain_seen[ident] else 1)
+                plain_seen[ident] = 1
+            elif fragment_id <= COMMON_FRAGMENTS:
+                while len(fragment_seen) < fragment_id:
+                    fragment_seen.append(bytearray())
+                seen_bases = fragment_seen[fragment_id - 1]
+                if len(seen_bases) <= ident:
+                    seen_bases.extend(bytes(ident + 1 - len(seen_bases)))
+                first.append(0 if seen_bases[ident] else 1)
+                seen_bases[ident] = 1
+            else:
+                pair = fragment_id * 4_294_967_296 + ident
+                if pair in rare_fragment_seen:
+                    first.append(0)
+                else:
+                    rare_fragment_seen.add(pair)
+                    first.append(1)
+            ident = text_ids.get(text)
             if ident is None:
-                ident = target_ids[value] = len(targets)
-                targets.append(value)
-                at_target.append(array("I"))
-            target_of.append(ident)
-            at_target[ident].append(position)
-            value = text
-            ident = text_ids.get(value)
-            if ident is None:
-                ident = text_ids[value] = len(texts)
-                texts.append(value)
-                at_text.append(array("I"))
+                ident = text_ids[text] = len(texts)
+                texts.append(text)
             text_of.append(ident)
-            at_text[ident].append(position)
-            value = tag
-            ident = tag_ids.get(value)
+            ident = tag_ids.get(tag)
             if ident is None:
-                ident = tag_ids[value] = len(tags)
-                tags.append(value)
+                ident = tag_ids[tag] = len(tags)
+                tags.append(tag)
+                if len(tags) > 256:
+                    raise ValueError("more than 256 distinct link tags")  # the extractor knows about ten
             tag_of.append(ident)
         self._len = position + 1
-        # string -> its positions, in page order (in the order the strings first appear)
-        self._by_source: dict[str, array[int]] | None = None  # built when first asked for
-        self.by_target: dict[str, array[int]] = dict(zip(targets, at_target, strict=True))
-        self.by_text: dict[str, array[int]] = dict(zip(texts, at_text, strict=True))
-        self.text_positions = at_text  # by text id
+        self.base_ids, self.fragment_ids, self.text_ids = base_ids, fragment_ids, text_ids
+        self._plain_seen, self._fragment_seen, self._rare_fragment_seen = plain_seen, fragment_seen, rare_fragment_seen
+        self._source_runs: dict[str, int | list[int]] | None = None  # built when first asked for
+        self.by_target = TargetPositions(self)
+        self.by_text = TextPositions(self)
 
     def __len__(self) -> int:
         return self._len
@@ -289,52 +409,131 @@ class LinkIndex:
             raise IndexError(position)
         return self.link(position % self._len)
 
+    def target_ids(self, target: str) -> tuple[int, int] | None:
+        """(base id, fragment id) of a target some link carries exactly as written, else None."""
+        base, sep, fragment = target.partition("#")
+        base_id = self.base_ids.get(base)
+        if base_id is None:
+            return None
+        if not sep:
+            return (base_id, 0) if self._plain_seen[base_id] else None
+        fragment_id = self.fragment_ids.get(fragment)
+        if fragment_id is None:
+            return None
+        if fragment_id <= COMMON_FRAGMENTS:
+            seen = self._fragment_seen[fragment_id - 1] if fragment_id <= len(self._fragment_seen) else b""
+            linked = base_id < len(seen) and seen[base_id]
+        else:
+            linked = fragment_id * 4_294_967_296 + base_id in self._rare_fragment_seen
+        return (base_id, fragment_id) if linked else None
+
+    def positions(self, *, texts: Iterable[str] = (), targets: Iterable[str] = (),
+                  text_ids: Iterable[int] = ()) -> Iterator[int]:
+        """Positions, in page order, of the links carrying one of `texts` (or text ids) or pointing at
+        one of `targets` (exactly as written): one scan of the text ids and one of the target ids."""
+        wanted_texts = {self.text_ids[t] for t in texts if t in self.text_ids}
+        wanted_texts.update(text_ids)
+        wanted_targets: dict[int, set[int]] = {}
+        for target in targets:
+            ids = self.target_ids(target)
+            if ids is not None:
+                wanted_targets.setdefault(ids[0], set()).add(ids[1])
+        streams = []
+        if wanted_texts:
+            streams.append(compress(range(self._len), map(wanted_texts.__contains__, self.text_of)))
+        if wanted_targets:
+            base_of, frag_of = self.base_of, self.frag_of
+            candidates = compress(range(self._len), map(wanted_targets.__contains__, base_of))
+            streams.append(p for p in candidates if frag_of[p] in wanted_targets[base_of[p]])
+        if len(streams) == 1:
+            return streams[0]
+        return self.merged(*([s] for s in streams))
+
     def links_from(self, source: str) -> list[LinkRef]:
         """The links on page `source`, in page order (`SiteFacts.links_from`)."""
         return list(self.from_source(source))
 
-    @property
-    def by_source(self) -> dict[str, array[int]]:
-        """Source page -> the positions of its links, in page order."""
-        if self._by_source is None:
-            at_source: list[array[int]] = [array("I") for _ in self.sources]
-            for position, ident in enumerate(self.source_of):
-                at_source[ident].append(position)
-            self._by_source = dict(zip(self.sources, at_source, strict=True))
-        return self._by_source
+    def source_at(self, position: int) -> str:
+        """The page the link at `position` is on."""
+        return self.sources[self.run_source[bisect_right(self.run_start, position) - 1]]
+
+    def target_at(self, position: int) -> str:
+        """The link target at `position`, exactly as written."""
+        fragment = self.frag_of[position]
+        base = self.bases[self.base_of[position]]
+        return base if fragment == 0 else f"{base}#{self.fragments[fragment]}"
+
+    def source_positions(self, source: str) -> Iterator[int]:
+        """Positions of the links on page `source`, in page order."""
+        if self._source_runs is None:
+            runs: dict[str, int | list[int]] = {}
+            for run, ident in enumerate(self.run_source):
+                value = self.sources[ident]
+                known = runs.get(value)
+                if known is None:
+                    runs[value] = run
+                elif isinstance(known, list):
+                    known.append(run)
+                else:
+                    runs[value] = [known, run]
+            self._source_runs = runs
+        found = self._source_runs.get(source)
+        if found is None:
+            return iter(())
+        starts, count = self.run_start, len(self.run_start)
+        return chain.from_iterable(range(starts[r], starts[r + 1] if r + 1 < count else self._len)
+                                   for r in (found if isinstance(found, list) else (found,)))
 
     def link(self, position: int) -> LinkRef:
         """The link at `position` (an equal copy of facts.links[position])."""
-        return LinkRef(self.sources[self.source_of[position]], self.targets[self.target_of[position]],
+        return LinkRef(self.source_at(position), self.target_at(position),
                        self.texts[self.text_of[position]], self.tags[self.tag_of[position]])
 
     def at(self, positions: Iterable[int]) -> Iterator[LinkRef]:
         """The links at `positions`, in that order."""
-        sources, targets, texts, tags = self.sources, self.targets, self.texts, self.tags
-        source_of, target_of, text_of, tag_of = self.source_of, self.target_of, self.text_of, self.tag_of
+        bases, fragments, texts, tags, sources = self.bases, self.fragments, self.texts, self.tags, self.sources
+        base_of, frag_of, text_of, tag_of = self.base_of, self.frag_of, self.text_of, self.tag_of
+        run_start, run_source = self.run_start, self.run_source
+        runs = len(run_start)
+        run_begin, run_end, source = 1, 0, ""  # the run of the last position: positions mostly ascend
         for i in positions:
-            yield LinkRef(sources[source_of[i]], targets[target_of[i]], texts[text_of[i]], tags[tag_of[i]])
+            if not run_begin <= i < run_end:
+                run = bisect_right(run_start, i) - 1
+                run_begin = run_start[run]
+                run_end = run_start[run + 1] if run + 1 < runs else self._len
+                source = sources[run_source[run]]
+            fragment = frag_of[i]
+            base = bases[base_of[i]]
+            yield LinkRef(source, base if fragment == 0 else f"{base}#{fragments[fragment]}",
+                          texts[text_of[i]], tags[tag_of[i]])
 
     @staticmethod
-    def merged(*groups: Iterable[array[int]]) -> list[int]:
-        """The positions of several groups (of any kind), each once, in page order."""
-        out: set[int] = set()
-        for group in groups:
-            for positions in group:
-                out.update(positions)
-        return sorted(out)
+    def merged(*groups: Iterable[Iterable[int]]) -> Iterator[int]:
+        """The positions of several groups (of any kind), each once, in page order.
+
+        Each position list is ascending, so they are merged as streams: a menu text on every page of
+        a 100,000-page site is 100,000 positions, and a set of them all cost tens of MB (issue 6)."""
+        lists = [positions for group in groups for positions in group]
+        if len(lists) == 1:
+            yield from lists[0]
+            return
+        last = -1
+        for position in heapq.merge(*lists):
+            if position != last:
+                last = position
+                yield position
 
     def with_texts(self, texts: Iterable[str]) -> Iterator[LinkRef]:
         """The links carrying one of `texts`, in page order."""
-        return self.at(self.merged(self.by_text[t] for t in texts if t in self.by_text))
+        return self.at(self.positions(texts=texts))
 
     def with_targets(self, targets: Iterable[str]) -> Iterator[LinkRef]:
         """The links pointing at one of `targets` (exactly as written), in page order."""
-        return self.at(self.merged(self.by_target[t] for t in targets if t in self.by_target))
+        return self.at(self.positions(targets=targets))
 
     def from_source(self, source: str) -> Iterator[LinkRef]:
         """The links on page `source`, in page order (what `links_by_source(facts)[source]` holds)."""
-        return self.at(self.by_source.get(source, ()))
+        return self.at(self.source_positions(source))
 
 
 def link_index(facts: SiteFacts) -> LinkIndex:
@@ -401,9 +600,7 @@ def site_title_parts(facts: SiteFacts, share: float = 0.5) -> frozenset[str]:
 def page_specific_title(facts: SiteFacts, title: str) -> str:
     """The title (loose normal form) without the site's name parts and the agency name; ""
     when nothing page-specific is left."""
-    memo = facts.__dict__.get("_page_specific_title")
-    if memo is None:
-        memo = facts.__dict__["_page_specific_title"] = {}
+    memo = facts_memo(facts, "_page_specific_title")
     cached = memo.get(title)
     if cached is None:
         cached = memo[title] = _page_specific_title(facts, title)

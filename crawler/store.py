@@ -493,6 +493,8 @@ class Store:
             # compact JSON, template structures are shared (StoredPageFacts, SharedValues)
             text_loader = lambda url: self.page_text(site_id, url)  # noqa: E731
             shared = SharedValues()
+            # a page's URL and title are also its link result's: one string each (issue 6: 100,000 pages)
+            page_strings: dict[str, str] = {}
             common: dict[str, str] = {}  # repeated short values (content type, language, dates): one string
             with self.engine.connect() as conn:
                 for data, depth, reused in conn.execute(
@@ -520,6 +522,9 @@ class Store:
                     if reused is not None:
                         page.extra["not_modified"] = True
                     facts.pages.append(page)
+                    page_strings[page.url] = page.url
+                    if page.title:
+                        page_strings[page.title] = page.title
             facts.links = LinkTable.deferred(lambda: self._link_rows(site_id), lambda source: self.raw_query(
                 "SELECT source, target, text, tag FROM links WHERE site_id = ? AND source = ? ORDER BY id",
                 (site_id, source)))
@@ -535,10 +540,14 @@ class Store:
                 for name in ("content_type", "method", "error"):
                     if isinstance(data.get(name), str):
                         data[name] = shared_results.setdefault(data[name], data[name])
+                for name in ("url", "title"):
+                    if isinstance(data.get(name), str):
+                        data[name] = page_strings.get(data[name], data[name])
                 if data.get("final_url") == data.get("url"):
                     data["final_url"] = data["url"]
                 result = LinkResult(**data)
                 facts.link_results[result.url] = result
+            del page_strings
             seen_skips: set[tuple[str, str]] = set()
             for row in s.execute(select(SkippedRow.url, SkippedRow.reason)
                                  .where(SkippedRow.site_id == site_id).order_by(SkippedRow.id)):

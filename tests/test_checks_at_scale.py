@@ -32,7 +32,7 @@ from checks.soft404 import (
 )
 from checks.staleness import _notice_finder, _notice_spec
 from checks.taiwan_a11y import BADGE_HOSTS, _hostname, _may_name_host
-from checks.textnorm import dead_reason, link_index, links_by_source
+from checks.textnorm import LinkIndex, dead_reason, link_index, links_by_source
 
 # ---------------------------------------------------------------------------------------------
 # LabelFinder: the matches of `pattern.finditer`, found from a few anchor characters
@@ -96,11 +96,40 @@ def test_link_index_positions_and_links(links: list[LinkRef], texts: set[str], t
     for source, expected in links_by_source(facts).items():
         assert list(index.from_source(source)) == expected
     assert list(index.from_source("http://elsewhere.test/")) == []
+    # each distinct target exactly as written, in the order it first appears, with its positions
+    # ("p", "p#" and "p#x" are three targets), though only its part before "#" is held as a string
+    distinct = list(dict.fromkeys(link.target for link in links))
+    assert list(index.by_target) == distinct and len(index.by_target) == len(distinct)
+    for target in distinct:
+        assert target in index.by_target
+        assert list(index.by_target[target]) == [i for i, link in enumerate(links) if link.target == target]
+    for absent in ("http://elsewhere.test/#x", "http://a.test/p#nowhere", "http://a.test/q?"):
+        if absent not in distinct:
+            assert absent not in index.by_target
+    texts_in_order = list(dict.fromkeys(link.text for link in links))
+    assert list(index.by_text) == texts_in_order and len(index.by_text) == len(texts_in_order)
+    for text in texts_in_order:
+        assert index.by_text[text] == [i for i, link in enumerate(links) if link.text == text]
+    assert "不在這裡" not in index.by_text
+    both = list(index.positions(texts=texts, targets=targets))
+    assert both == [i for i, link in enumerate(links) if link.text in texts or link.target in targets]
+    assert [index.source_at(i) for i in range(len(links))] == [link.source for link in links]
+    assert [index.target_at(i) for i in range(len(links))] == [link.target for link in links]
     # the index takes the place of the links it was built from: same links, same order
     assert facts.links is index and list(facts.links) == links and len(facts.links) == len(links)
     assert [facts.links[i] for i in range(-len(links), len(links))] == links + links
     facts.links = [*links, LinkRef("http://a.test/", "http://a.test/new", "新", "a")]  # new links: indexed anew
     assert list(link_index(facts).with_targets(["http://a.test/new"])) == [facts.links[-1]]
+
+
+def test_link_index_with_many_distinct_fragments() -> None:
+    """Fragment ids are one byte each until a site links to more than 255 distinct fragments."""
+    links = [LinkRef(f"http://a.test/{i % 7}", f"http://a.test/{i % 3}#s{i}", "節", "a") for i in range(600)]
+    index = LinkIndex(links)
+    assert index.frag_of.typecode == "I" and list(index) == links
+    assert list(index.by_target) == [link.target for link in links]
+    assert list(index.with_targets(["http://a.test/2#s599"])) == [links[599]]
+    assert LinkIndex(links[:200]).frag_of.typecode == "B"
 
 
 @settings(max_examples=300)
