@@ -12,7 +12,7 @@ from typing import Any
 
 from checks.base import AuditContext, Finding
 from checks.facts import SiteFacts, defrag
-from checks.textnorm import LinkIndex
+from checks.textnorm import link_index
 
 SCHEMA = "disclosure-audit/1"
 
@@ -39,10 +39,8 @@ def site_stats(facts: SiteFacts, duration_s: float) -> dict[str, Any]:
 def coverage(facts: SiteFacts) -> dict[str, Any]:
     """How much of the site we saw: discovered targets, fetched pages, skipped by reason."""
     reasons = Counter(item["reason"] for item in facts.skipped)
-    links = facts.links
-    # each distinct target once (LinkIndex.by_target: 600,000 strings, not 5,000,000 links at 100k pages)
-    distinct = links.by_target if isinstance(links, LinkIndex) else (link.target for link in links)
-    targets = {defrag(target)[0] for target in distinct}
+    # each distinct target once (600,000 strings, not 5,000,000 links at 100,000 pages)
+    targets = {defrag(target)[0] for target in link_index(facts).by_target}
     return {"discovered": len(targets | {facts.agency.url}),
             "fetched_pages": len(facts.pages), "checked": len(facts.link_results),
             "skipped": dict(sorted(reasons.items()))}

@@ -227,7 +227,7 @@ def _target_verdict(facts: SiteFacts, raw_target: str,
     return base, fragment, reason
 
 
-COMMON_FRAGMENTS = 32  # fragments whose (fragment, base) pairs are told apart with a byte per base
+COMMON_FRAGMENTS = 32  # fragment ids (0 = none) whose (fragment, base) pairs are told apart with a byte per base
 
 
 class TargetPositions(Mapping[str, list[int]]):
@@ -246,11 +246,7 @@ class TargetPositions(Mapping[str, list[int]]):
 
     def __iter__(self) -> Iterator[str]:
         index = self._index
-        bases, fragments, base_of, frag_of = index.bases, index.fragments, index.base_of, index.frag_of
-        for position in compress(range(len(index)), index.first_of_target):
-            fragment = frag_of[position]
-            base = bases[base_of[position]]
-            yield base if fragment == 0 else f"{base}#{fragments[fragment]}"
+        return map(index.target_at, compress(range(len(index)), index.first_of_target))
 
     def __len__(self) -> int:
         return self._index.first_of_target.count(1)
@@ -322,10 +318,10 @@ class LinkIndex:
         fragment_ids: dict[str, int] = {}
         text_ids: dict[str, int] = {}
         tag_ids: dict[str, int] = {}
-        plain_seen = bytearray()  # base linked without a fragment already
-        # (fragment, base) pairs linked already: a byte per base for each of the first fragments (a
-        # template's #main, #C, #top… on every page: a set of 500,000 pairs cost 30 MB), a set after them
-        fragment_seen: list[bytearray] = []
+        # (fragment, base) pairs linked already: a byte per base for "no fragment" and each of the first
+        # fragments (a template's #main, #C, #top… on every page: a set of 500,000 pairs cost 30 MB),
+        # a set after them
+        fragment_seen: list[bytearray] = [bytearray()]
         rare_fragment_seen: set[int] = set()
         last_source: str | None = None
         position = -1
@@ -354,20 +350,16 @@ class LinkIndex:
                 base = strings.setdefault(base, base)
                 ident = base_ids[base] = len(bases)
                 bases.append(base)
-                plain_seen.append(0)
             base_of.append(ident)
             try:
                 frag_of.append(fragment_id)
             except OverflowError:  # the 256th distinct fragment
                 frag_of = self.frag_of = array("I", frag_of)
                 frag_of.append(fragment_id)
-            if fragment_id == 0:
-                first.append(0 if plain_seen[ident] else 1)
-                plain_seen[ident] = 1
-            elif fragment_id <= COMMON_FRAGMENTS:
-                while len(fragment_seen) < fragment_id:
+            if fragment_id < COMMON_FRAGMENTS:
+                while len(fragment_seen) <= fragment_id:
                     fragment_seen.append(bytearray())
-                seen_bases = fragment_seen[fragment_id - 1]
+                seen_bases = fragment_seen[fragment_id]
                 if len(seen_bases) <= ident:
                     seen_bases.extend(bytes(ident + 1 - len(seen_bases)))
                 first.append(0 if seen_bases[ident] else 1)
@@ -393,7 +385,7 @@ class LinkIndex:
             tag_of.append(ident)
         self._len = position + 1
         self.base_ids, self.fragment_ids, self.text_ids = base_ids, fragment_ids, text_ids
-        self._plain_seen, self._fragment_seen, self._rare_fragment_seen = plain_seen, fragment_seen, rare_fragment_seen
+        self._fragment_seen, self._rare_fragment_seen = fragment_seen, rare_fragment_seen
         self._source_runs: dict[str, int | list[int]] | None = None  # built when first asked for
         self.by_target = TargetPositions(self)
         self.by_text = TextPositions(self)
@@ -413,15 +405,11 @@ class LinkIndex:
         """(base id, fragment id) of a target some link carries exactly as written, else None."""
         base, sep, fragment = target.partition("#")
         base_id = self.base_ids.get(base)
-        if base_id is None:
+        fragment_id = self.fragment_ids.get(fragment) if sep else 0
+        if base_id is None or fragment_id is None:
             return None
-        if not sep:
-            return (base_id, 0) if self._plain_seen[base_id] else None
-        fragment_id = self.fragment_ids.get(fragment)
-        if fragment_id is None:
-            return None
-        if fragment_id <= COMMON_FRAGMENTS:
-            seen = self._fragment_seen[fragment_id - 1] if fragment_id <= len(self._fragment_seen) else b""
+        if fragment_id < COMMON_FRAGMENTS:
+            seen = self._fragment_seen[fragment_id] if fragment_id < len(self._fragment_seen) else b""
             linked = base_id < len(seen) and seen[base_id]
         else:
             linked = fragment_id * 4_294_967_296 + base_id in self._rare_fragment_seen
@@ -445,9 +433,7 @@ class LinkIndex:
             base_of, frag_of = self.base_of, self.frag_of
             candidates = compress(range(self._len), map(wanted_targets.__contains__, base_of))
             streams.append(p for p in candidates if frag_of[p] in wanted_targets[base_of[p]])
-        if len(streams) == 1:
-            return streams[0]
-        return self.merged(*([s] for s in streams))
+        return streams[0] if len(streams) == 1 else self.merged(*streams)
 
     def links_from(self, source: str) -> list[LinkRef]:
         """The links on page `source`, in page order (`SiteFacts.links_from`)."""
@@ -508,17 +494,12 @@ class LinkIndex:
                           texts[text_of[i]], tags[tag_of[i]])
 
     @staticmethod
-    def merged(*groups: Iterable[Iterable[int]]) -> Iterator[int]:
-        """The positions of several groups (of any kind), each once, in page order.
-
-        Each position list is ascending, so they are merged as streams: a menu text on every page of
-        a 100,000-page site is 100,000 positions, and a set of them all cost tens of MB (issue 6)."""
-        lists = [positions for group in groups for positions in group]
-        if len(lists) == 1:
-            yield from lists[0]
-            return
+    def merged(*streams: Iterable[int]) -> Iterator[int]:
+        """Several ascending position streams as one, each position once, in page order: merged as
+        streams (a menu text on every page of a 100,000-page site is 100,000 positions, and a set of
+        them all cost tens of MB, issue 6)."""
         last = -1
-        for position in heapq.merge(*lists):
+        for position in heapq.merge(*streams):
             if position != last:
                 last = position
                 yield position

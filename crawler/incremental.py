@@ -21,7 +21,8 @@ from typing import Any
 from scrapy import Request
 from sqlalchemy import select
 
-from crawler.store import PageRow, SiteRow, Store, url_hash
+from crawler.reuse import previous_site_id  # noqa: F401 - where the crawl side has always found it
+from crawler.store import PageRow, Store, url_hash
 
 Unchanged = tuple[str | None, list[str] | None, str, list[str]]  # content type, anchors, title, targets
 READ_TOGETHER = 64  # at most this many pages asked about conditionally are read in one go
@@ -128,14 +129,6 @@ def _summary(data: Any) -> tuple[str | None, list[str] | None, str]:
     if isinstance(data, str | bytes):
         data = json.loads(data)
     return data.get("content_type"), data.get("anchors", []), data.get("title", "")
-
-
-def previous_site_id(store: Store, agency_url: str, exclude_site: int) -> int | None:
-    """The latest finished (ok/partial) audit of the same start URL, for conditional requests."""
-    with store.session() as s:
-        return s.scalar(select(SiteRow.id).where(SiteRow.url == agency_url, SiteRow.id != exclude_site,
-                                                 SiteRow.status.in_(("ok", "partial")))
-                        .order_by(SiteRow.id.desc()).limit(1))
 
 
 class ConditionalRequestsMiddleware:

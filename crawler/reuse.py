@@ -131,9 +131,9 @@ def audit_digest(facts_digest_value: str, store: Store, site_id: int, extra: dic
 
 
 def previous_site_id(store: Store, agency_url: str, exclude_site: int) -> int | None:
-    """`crawler.incremental.previous_site_id` (the latest finished ok/partial audit of the same start
-    URL), the same query, without importing that module: it imports Scrapy, 30 MB and ~0.4 s the
-    audit step of a recrawl has no other use for (a test checks the two agree)."""
+    """The latest finished (ok/partial) audit of the same start URL: the one a recrawl sends conditional
+    requests for (crawler.incremental) and may reuse the findings of. Kept here, not beside the
+    middleware, so that the audit step does not import Scrapy (30 MB, ~0.4 s)."""
     from sqlalchemy import select
 
     with store.session() as s:

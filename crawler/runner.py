@@ -117,7 +117,7 @@ def _crawl_child(opts: AuditOptions, db_url: str, site_id: int) -> None:
     process = CrawlerProcess(scrapy_settings(opts))
     previous = None
     if opts.incremental:
-        from crawler.incremental import previous_site_id
+        from crawler.reuse import previous_site_id
 
         store = Store(db_url)
         previous = previous_site_id(store, opts.url, site_id)
@@ -296,7 +296,7 @@ def _stored_sha1(facts_json: Any) -> str | None:
 def reusable_a11y(store: Store, site_id: int, facts: SiteFacts, sample: list) -> dict[str, Any]:
     """Accessibility results of the previous audit for sampled pages whose content hash is unchanged
     (read from the store for the sampled pages only, not the previous audit's whole facts)."""
-    from crawler.reuse import previous_site_id  # crawler.incremental's, without importing Scrapy
+    from crawler.reuse import previous_site_id
 
     previous = previous_site_id(store, facts.agency.url, site_id)
     if previous is None:
