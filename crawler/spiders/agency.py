@@ -24,7 +24,7 @@ import hashlib
 import posixpath
 import re
 import time
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +43,7 @@ from twisted.internet.error import (
     TimeoutError,
 )
 from twisted.python.failure import Failure
+from w3lib.url import safe_url_string
 
 from checks.facts import LinkResult
 from checks.links import url_key
@@ -205,6 +206,9 @@ class AgencySpider(Spider):
         self._seen: dict[str, dict[str, Any] | None] = {}  # link target string -> its target's state
         self._unchanged: list[UnchangedPageItem] = []  # 304 pages not yet handed over (UNCHANGED_TOGETHER)
         self._deepest = 0  # no target's state has a larger depth (depths are only ever lowered)
+        self.revalidate_ahead = False  # ask the previous audit's pages before the crawl (crawler.revalidate)
+        self.revalidated: dict[str, dict[str, str]] = {}  # page -> headers of its 304 in that pass
+        self._ready: deque[tuple[str, int, dict[str, str]]] = deque()  # scheduled pages answered 304 there
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> AgencySpider:
@@ -222,6 +226,9 @@ class AgencySpider(Spider):
 
             spider.previous = PreviousCrawl(spider.db_url, spider.previous_site_id)
             crawler.signals.connect(spider.previous.close, signal=signals.spider_closed)
+            # a distributed worker acknowledges requests one by one; its pages stay Scrapy requests
+            spider.revalidate_ahead = (crawler.settings.getbool("DA_REVALIDATE_AHEAD", True)
+                                       and not hasattr(spider, "acknowledge"))
         if spider.site_id is None:
             # `scrapy crawl agency -a url=…` from the repository root: make our own run and finish it.
             from crawler.runner import standalone_begin
@@ -231,9 +238,44 @@ class AgencySpider(Spider):
 
     # --- scheduling ---------------------------------------------------------------------------
     async def start(self):  # noqa: ANN201 - Scrapy's async start
+        if self.revalidate_ahead and self.previous is not None:
+            await self.revalidate_previous()
         self.targets[url_key(self.start_url)] = {"mode": "page", "anchors": False, "depth": 0}
         self.pages_scheduled += 1
         yield self._request(self.start_url, mode="page", depth=0, method="GET")
+
+    async def revalidate_previous(self) -> None:
+        """Ask the previous audit's pages conditionally in one fast pass (crawler.revalidate); a page
+        answered 304 there is taken as unchanged when the crawl reaches it, without a Scrapy request.
+        The start page is left to Scrapy: the crawl always begins with a real request of its own."""
+        from scrapy.downloadermiddlewares.httpcompression import ACCEPTED_ENCODINGS
+
+        from crawler.revalidate import Politeness, revalidate
+
+        settings = self.crawler.settings
+        start = url_key(self.start_url)
+        urls = [u for u in self.previous.validators if self.in_scope(u) and url_key(u) != start]
+        urls = urls[: max(0, self.max_pages - 1)]
+        headers = {k: v for k, v in settings.getdict("DEFAULT_REQUEST_HEADERS").items() if isinstance(v, str)}
+        headers["User-Agent"] = settings.get("USER_AGENT")
+        headers["Accept-Encoding"] = b", ".join(ACCEPTED_ENCODINGS).decode()
+        agent = settings.get("ROBOTSTXT_USER_AGENT") or settings.get("USER_AGENT")
+        polite = Politeness(
+            headers=headers, robots_agent=agent if settings.getbool("ROBOTSTXT_OBEY") else None,
+            per_host=settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"), total=settings.getint("CONCURRENT_REQUESTS"),
+            delay_s=settings.getfloat("DOWNLOAD_DELAY"), timeout_s=settings.getfloat("DOWNLOAD_TIMEOUT"),
+            budget_s=max(10.0, settings.getfloat("CLOSESPIDER_TIMEOUT") / 4 or 600.0))
+        try:
+            result = await revalidate(self.previous.validators, urls, polite, _kept_text_headers)
+        except Exception as exc:  # noqa: BLE001 - an optimisation only: the crawl asks every page itself
+            self.logger.warning("revalidation pass failed, the crawl asks every page itself: %s", exc)
+            return
+        self.revalidated = result.unchanged
+        for host, times in result.requests.items():
+            for at in times:
+                self._count_request(host, at)
+        self.logger.info("revalidation pass: %d of %d pages asked answered 304%s", len(result.unchanged),
+                         result.asked, f" ({result.stopped})" if result.stopped else "")
 
     def in_scope(self, url: str) -> bool:
         return (urlsplit(url).hostname or "").lower() in self.scope_hosts
@@ -299,6 +341,11 @@ class AgencySpider(Spider):
         if crawlable and self.pages_scheduled < self.max_pages and depth <= self.max_depth:
             self.pages_scheduled += 1
             state["mode"] = "page"
+            answered = self.revalidated.pop(url, None) if self.revalidated else None
+            if answered is not None:  # a 304 already: taken up by drain_ready, no request again
+                self.previous.asked_for(url)
+                self._ready.append((url, depth, answered))
+                return
             yield self._request(url, mode="page", depth=depth, method="GET")
             return
         if crawlable:
@@ -430,7 +477,9 @@ class AgencySpider(Spider):
         host = urlparse_cached(request).hostname or ""
         if not _resolved(host):
             return  # the name never resolved: nothing reached any server
-        now = time.monotonic()
+        self._count_request(host, time.monotonic())
+
+    def _count_request(self, host: str, now: float) -> None:
         entry = self.footprint[host]
         entry["requests"] += 1
         first, _last = self._fp_clock.get(host, (now, now))
@@ -444,6 +493,41 @@ class AgencySpider(Spider):
 
     # --- responses ----------------------------------------------------------------------------
     def on_response(self, response: Any):  # noqa: ANN201 - generator of items and requests
+        yield from self._on_response(response)
+        yield from self.drain_ready()
+
+    def drain_ready(self):  # noqa: ANN201 - generator of items and requests
+        """Take up the pages scheduled meanwhile that the revalidation pass found unchanged, oldest
+        (shallowest) first; their links schedule more of them, handled in this same loop, not by
+        recursion. A page the previous audit did not store after all is asked for by Scrapy."""
+        ready = self._ready
+        while ready:
+            url, depth, headers = ready.popleft()
+            reused = self.previous.unchanged(url)
+            if reused is None:
+                yield self._request(url, mode="page", depth=depth, method="GET")
+                continue
+            yield from self._reuse(url, self.best_depth(url, depth), reused, "GET", safe_url_string(url), [],
+                                   headers)
+
+    def _reuse(self, target: str, depth: int, reused: Any, method: str, final_url: str, chain: list[str],
+               headers: dict[str, str]):  # noqa: ANN201 - generator of items and requests
+        """A page unchanged since the last audit: its stored facts are reused, its links still followed."""
+        content_type, anchors, title, targets = reused
+        # one item for the page and its own result, and one item for several pages: each item costs
+        # Scrapy's item machinery
+        page = UnchangedPageItem(target, depth, self.previous.site_id, LinkResult(
+            url=target, status=304, method=method, final_url=final_url, redirects=list(chain),
+            content_type=content_type, in_scope=True, anchors=anchors, title=title, headers=headers))
+        if self.unchanged_together > 1:
+            self._unchanged.append(page)
+            if len(self._unchanged) >= self.unchanged_together:
+                yield UnchangedPagesItem(self.take_unchanged())
+        else:
+            yield page
+        yield from self.follow_links(targets, depth)
+
+    def _on_response(self, response: Any):  # noqa: ANN201 - generator of items and requests
         meta = response.meta
         mode, target, chain = meta["da_mode"], meta["da_target"], meta["da_chain"]
         method = response.request.method
@@ -455,21 +539,8 @@ class AgencySpider(Spider):
         if status == 304 and meta.get("da_conditional") and self.previous is not None:
             reused = self.previous.unchanged(target)
             if reused is not None:  # unchanged since the last audit: reuse its facts, still follow links
-                content_type, anchors, title, targets = reused
-                depth = self.best_depth(target, meta["da_depth"])
-                # one item for the page and its own result, and one item for several pages: each item
-                # costs Scrapy's item machinery
-                page = UnchangedPageItem(target, depth, self.previous.site_id, LinkResult(
-                    url=target, status=304, method=method, final_url=response.url, redirects=list(chain),
-                    content_type=content_type, in_scope=True, anchors=anchors, title=title,
-                    headers=_kept_headers(response.headers)))
-                if self.unchanged_together > 1:
-                    self._unchanged.append(page)
-                    if len(self._unchanged) >= self.unchanged_together:
-                        yield UnchangedPagesItem(self.take_unchanged())
-                else:
-                    yield page
-                yield from self.follow_links(targets, depth)
+                yield from self._reuse(target, self.best_depth(target, meta["da_depth"]), reused, method,
+                                       response.url, chain, _kept_headers(response.headers))
                 return
         if meta.get("da_conditional") and self.previous is not None:
             self.previous.forget(target)  # changed (or gone): what was read ahead for it is not needed
@@ -622,4 +693,14 @@ def _kept_headers(headers: Any) -> dict[str, str]:
             value = headers.get(name.encode())
         if value:
             out[name] = value.decode("latin-1")[:300]
+    return out
+
+
+def _kept_text_headers(headers: Any) -> dict[str, str]:
+    """As `_kept_headers`, for headers with text names and values (aiohttp's, in crawler.revalidate)."""
+    out = {}
+    for name in KEPT_HEADERS:
+        value = headers.get(name)
+        if value:
+            out[name] = value[:300]
     return out
