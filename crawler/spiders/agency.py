@@ -51,6 +51,7 @@ from crawler.encoding import decode_html
 from crawler.extract import extract_page
 from crawler.items import LinkResultItem, PageItem, SkippedItem, UnchangedPageItem, UnchangedPagesItem
 from crawler.middlewares import AddressPolicy, literal_ip
+from crawler.revalidate import AS_VALIDATED, validator_headers
 
 NOT_FETCHED_SCHEMES = {"mailto", "tel", "javascript", "data", "sms", "fax", "callto", "skype", "about"}
 DOCUMENT_EXTENSIONS = {
@@ -503,6 +504,8 @@ class AgencySpider(Spider):
         ready = self._ready
         while ready:
             url, depth, headers = ready.popleft()
+            if headers is AS_VALIDATED:
+                headers = validator_headers(*self.previous.validators.get(url, (None, None)))
             reused = self.previous.unchanged(url)
             if reused is None:
                 yield self._request(url, mode="page", depth=depth, method="GET")
