@@ -22,6 +22,7 @@ from scrapy import Request
 from sqlalchemy import select
 
 from crawler.reuse import previous_site_id  # noqa: F401 - where the crawl side has always found it
+from crawler.revalidate import conditional_headers
 from crawler.store import PageRow, Store, url_hash
 
 Unchanged = tuple[str | None, list[str] | None, str, list[str]]  # content type, anchors, title, targets
@@ -47,13 +48,7 @@ class PreviousCrawl:
         self.ahead: dict[str, Unchanged] = {}  # read together with another page, not used yet
 
     def conditional_headers(self, url: str) -> dict[str, str]:
-        etag, modified = self.validators.get(url, (None, None))
-        headers = {}
-        if etag:
-            headers["If-None-Match"] = etag
-        if modified:
-            headers["If-Modified-Since"] = modified
-        return headers
+        return conditional_headers(*self.validators.get(url, (None, None)))
 
     def asked_for(self, url: str) -> None:
         """`url` was just requested with its validators: it may answer 304 soon."""

@@ -29,6 +29,9 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import aiohttp
+from protego import Protego
+from w3lib.url import safe_url_string
+from yarl import URL
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +43,17 @@ _FAILURES = (aiohttp.ClientError, TimeoutError, OSError, ValueError, UnicodeErro
 
 
 AS_VALIDATED: dict[str, str] = {}  # a 304 whose kept headers are just its validators (shared, never mutated)
+
+
+def conditional_headers(etag: str | None, modified: str | None) -> dict[str, str]:
+    """If-None-Match / If-Modified-Since for a page's stored validators (RFC 9110 §13.1); {} when it has none.
+    The one place both the pass and Scrapy's requests (crawler.incremental) build them."""
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if modified:
+        headers["If-Modified-Since"] = modified
+    return headers
 
 
 def validator_headers(etag: str | None, modified: str | None) -> dict[str, str]:
@@ -133,9 +147,6 @@ class _Pass:
         read (5xx, redirect, timeout) keeps all its pages for Scrapy's crawl to decide."""
         if self.polite.robots_agent is None:
             return list(urls)
-        from protego import Protego
-        from w3lib.url import safe_url_string
-
         by_origin: dict[str, list[str]] = {}
         for url in urls:
             parts = urlsplit(url)
@@ -168,17 +179,11 @@ class _Pass:
             await self._ask(queue.get_nowait())
 
     async def _ask(self, url: str) -> None:
-        from w3lib.url import safe_url_string
-        from yarl import URL
-
         etag, modified = self.validators.get(url, (None, None))
-        headers = dict(self.polite.headers)
-        if etag:
-            headers["If-None-Match"] = etag
-        if modified:
-            headers["If-Modified-Since"] = modified
-        if len(headers) == len(self.polite.headers):
+        conditional = conditional_headers(etag, modified)
+        if not conditional:
             return  # nothing to ask conditionally with: the crawl fetches it
+        headers = {**self.polite.headers, **conditional}
         host = urlsplit(url).hostname or ""
         await self._wait_turn(host)
         self.result.asked += 1

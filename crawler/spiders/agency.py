@@ -51,7 +51,7 @@ from crawler.encoding import decode_html
 from crawler.extract import extract_page
 from crawler.items import LinkResultItem, PageItem, SkippedItem, UnchangedPageItem, UnchangedPagesItem
 from crawler.middlewares import AddressPolicy, literal_ip
-from crawler.revalidate import AS_VALIDATED, validator_headers
+from crawler.revalidate import AS_VALIDATED, Politeness, revalidate, validator_headers
 
 NOT_FETCHED_SCHEMES = {"mailto", "tel", "javascript", "data", "sms", "fax", "callto", "skype", "about"}
 DOCUMENT_EXTENSIONS = {
@@ -250,8 +250,6 @@ class AgencySpider(Spider):
         answered 304 there is taken as unchanged when the crawl reaches it, without a Scrapy request.
         The start page is left to Scrapy: the crawl always begins with a real request of its own."""
         from scrapy.downloadermiddlewares.httpcompression import ACCEPTED_ENCODINGS
-
-        from crawler.revalidate import Politeness, revalidate
 
         settings = self.crawler.settings
         start = url_key(self.start_url)
