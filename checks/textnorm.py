@@ -175,8 +175,13 @@ def dead_reason(facts: SiteFacts, link: LinkRef, *, allow_schemes: tuple[str, ..
 
     `href="#"`, `href=""` and `javascript:` links point nowhere; a link to a target whose recorded
     result is an HTTP error (status >= 400) or a network error is broken (domain/README.md §2: an
-    item linked from the section whose target is broken is not "found"). A target that was never
-    checked is given the benefit of the doubt.
+    item linked from the section whose target is broken is not "found"). Evidence must be verified
+    live (issue 16 item 2): a target is live only when it was requested and answered 2xx/3xx, or is
+    a crawled page that was served; a target never requested (trap, robots, `--external skip`'s
+    `not-checked`, no result at all) or answered in a way that says nothing about the site (401,
+    403, 429, a WAF challenge: checks/links.py `verdict` calls these `unverified-link`) gives
+    `UNVERIFIED`. Callers must treat `UNVERIFIED` as neither found nor dead. Reason codes and their
+    zh/en wording: `reason_text`.
 
     Everything but "is this the page itself" depends on the target alone, so it is worked out once
     per distinct target (cached on the facts object: a menu link recurs on every page, issue 6).
@@ -213,18 +218,50 @@ def _target_verdict(facts: SiteFacts, raw_target: str,
     if scheme not in ("http", "https"):
         return None, "", "scheme"
     base, fragment = defrag(target)
-    reason = None
-    result = facts.result_for(base)  # = facts.result_for(target): results are keyed without fragment
+    return base, fragment, _liveness(facts, base)
+
+
+def _liveness(facts: SiteFacts, base: str) -> str | None:
+    """None when `base` (no fragment) was verified live, else its dead reason or UNVERIFIED."""
+    from checks.links import BROKEN_ERRORS, result_of  # checks.links imports this module
+
+    page = facts.page(base)
+    page_served = page is not None and (page.status is None or page.status < 400)
+    result = result_of(facts, base)
     if result is not None:
         if result.error:
-            reason = f"error:{result.error}"
-        elif result.status is not None and result.status >= 400:
-            reason = f"http:{result.status}"
-    if reason is None:
-        page = facts.page(target)
-        if page is not None and page.status is not None and page.status >= 400:
-            reason = f"http:{page.status}"
-    return base, fragment, reason
+            if result.error in BROKEN_ERRORS or result.error == "tls":
+                return f"error:{result.error}"
+            return None if page_served else UNVERIFIED  # robots, not-checked, challenge, too-large…
+        status = result.status or 0
+        if status in _UNVERIFIED_STATUSES or (status == 503 and (result.retries or result.retry_after)):
+            return UNVERIFIED
+        if status >= 400:
+            return f"http:{status}"
+        if result.status is not None:
+            return None
+    if page is not None:
+        return None if page_served else f"http:{page.status}"
+    return UNVERIFIED
+
+
+UNVERIFIED = "unverified"  # the target was never requested, or its answer says nothing about it
+_UNVERIFIED_STATUSES = frozenset((401, 403, 429, 999))  # as checks/links.py `verdict`: not broken
+
+
+@cache
+def _reason_phrases() -> dict[str, tuple[str, str]]:
+    data = load_yaml("link_reasons.yaml")
+    return {str(code): (spec["zh"], spec["en"]) for code, spec in data["reasons"].items()}
+
+
+def reason_text(reason: str, lang: str = "zh") -> str:
+    """A dead/unverified reason code (self, javascript, http:404, error:dns…) as a phrase a reader
+    understands, zh-TW or English (data/link_reasons.yaml): never the raw code in a sentence."""
+    phrases = _reason_phrases()
+    code, _, arg = reason.partition(":")
+    zh, en = phrases.get(reason) or phrases.get(f"{code}:*") or phrases["*"]
+    return (zh if lang == "zh" else en).format(arg=arg or reason, code=reason)
 
 
 COMMON_FRAGMENTS = 32  # fragment ids (0 = none) whose (fragment, base) pairs are told apart with a byte per base

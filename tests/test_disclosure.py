@@ -32,7 +32,7 @@ def disclosure_site() -> tuple[dict[str, str], dict[str, LinkResult]]:
             + a("plan.htm", "施政計畫")
             + a("budget.htm", "預算及決算書")
             + a("http://petition.invalid/", "請願及訴願")  # dns failure
-            + a("http://web.pcc.invalid/tps", "政府採購")  # not checked: benefit of the doubt
+            + a("http://web.pcc.invalid/tps", "政府採購")  # never checked: unverified, not found
             + a("subsidy.htm", "補（捐）助")  # full-width parentheses
             + a("committee.htm", "委員會專區")  # item 10 only through the target's title
             + "</ul>",
@@ -70,7 +70,7 @@ def test_section_and_ten_items_with_evidence() -> None:
         5: (True, [f"{B}/plan.htm"]),
         6: (True, [f"{B}/budget.htm"]),
         7: (False, []),
-        8: (True, ["http://web.pcc.invalid/tps"]),
+        8: (False, []),
         9: (True, [f"{B}/subsidy.htm"]),
         10: (True, [f"{B}/committee.htm"]),
     }
@@ -81,6 +81,14 @@ def test_section_and_ten_items_with_evidence() -> None:
     assert dead[2] == [(f"{B}/interp.htm", "http:404")]
     assert dead[4] == [(f"{B}/open.htm", "self")]
     assert dead[7] == [("http://petition.invalid/", "error:dns")]
+    statuses = [c["status"] for c in summary["categories"]]
+    assert statuses == ["found", "dead", "found", "dead", "found", "found", "dead", "unverified", "found", "found"]
+    assert summary["categories"][7]["unverified_evidence"] == [
+        {"page": f"{B}/open.htm", "target": "http://web.pcc.invalid/tps", "text": "政府採購", "reason": "unverified"}
+    ]
+    # an item whose only link was never checked is indeterminate: its own rule, never "missing"
+    unverified = by_rule(findings, "unverified-disclosure-category")
+    assert [(f.evidence["item"], f.severity) for f in unverified] == [(8, "notice")]
     assert by_rule(findings, "missing-disclosure-section") == []
     missing = by_rule(findings, "missing-disclosure-category")
     assert [(f.evidence["item"], f.page, f.target, f.severity) for f in missing] == [
@@ -101,9 +109,9 @@ def test_service_information_faq_news_publications() -> None:
     facts = build_site(pages, results=results)
     _, ctx = run(DisclosureCoverage, facts)
     info = ctx.summary["service_info"]
-    assert info["faq"] == {"name": "常見問答", "found": True, "evidence": [f"{B}/faq.htm"]}
-    assert info["news"] == {"name": "最新消息", "found": True, "evidence": [f"{B}/news.htm"]}
-    assert info["publications"] == {"name": "出版品", "found": True, "evidence": [f"{B}/pub.htm"]}
+    assert info["faq"] == {"name": "常見問答", "found": True, "status": "found", "evidence": [f"{B}/faq.htm"]}
+    assert info["news"] == {"name": "最新消息", "found": True, "status": "found", "evidence": [f"{B}/news.htm"]}
+    assert info["publications"] == {"name": "出版品", "found": True, "status": "found", "evidence": [f"{B}/pub.htm"]}
 
 
 def test_section_found_at_any_depth_and_with_full_width_text() -> None:
@@ -185,6 +193,8 @@ def test_run_checks_keeps_the_ten_item_findings(monkeypatch: pytest.MonkeyPatch)
 def test_keelung_footer_label_points_to_hash() -> None:
     facts = keelung_site()
     mp = f"{B}/mp.htm"
+    for p in facts.pages:  # as crawled from the home page: the other pages are one click away
+        p.depth = 0 if p.url == mp else 1
     # the label is there (fat footer, line 858: <a href="# ">政府資訊公開</a>) ...
     assert any(link.source == mp and link.text == "政府資訊公開" for link in facts.links)
     findings, ctx = run(DisclosureCoverage, facts)
@@ -213,4 +223,7 @@ def test_ncyu_has_no_disclosure_section() -> None:
     ]
     assert ctx.summary["disclosure"]["section_urls"] == []
     assert ctx.summary["disclosure"]["search_scope"] == "site"
-    assert ctx.summary["service_info"]["faq"]["found"] is True
+    # the FAQ links lead to pages not in the set (absolute www.ncyu.edu.tw URLs, never requested):
+    # seen, but not verified live
+    assert ctx.summary["service_info"]["faq"]["found"] is False
+    assert ctx.summary["service_info"]["faq"]["status"] == "unverified"
