@@ -26,6 +26,7 @@ from checks.base import AuditContext, Check, CheckMeta, Finding
 from checks.facts import LinkRef, PageFacts, SiteFacts, defrag, url_path
 from checks.textnorm import (
     MEMO_SIZE,
+    UNVERIFIED,
     KeywordGroups,
     dead_reason,
     facts_memo,
@@ -196,7 +197,20 @@ class FeatureResult:
         out: dict[str, Any] = {"found": bool(self.evidence), "evidence": self.evidence}
         if self.dead and not self.evidence:
             out["dead_links"] = self.dead  # why a feature the site seems to offer was not counted
+        if feature_status(self) == "unverified":
+            out["status"] = "unverified"
         return out
+
+
+def feature_status(result: FeatureResult) -> str:
+    """found | unverified | dead | missing. A feature whose only links were never verified live
+    (textnorm.dead_reason: UNVERIFIED, e.g. external links not requested) is neither found nor
+    missing: indeterminate (issue 16 item 2)."""
+    if result.evidence:
+        return "found"
+    if any(entry["reason"] == UNVERIFIED for entry in result.dead):
+        return "unverified"
+    return "dead" if result.dead else "missing"
 
 
 def detect_features(facts: SiteFacts) -> dict[str, FeatureResult]:
@@ -266,7 +280,7 @@ class FeatureCheck(Check):
                 continue
             result = detected[fid]
             summary[fid] = result.to_json()
-            if result.evidence or not feat.expected:
+            if result.evidence or not feat.expected or feature_status(result) == "unverified":
                 continue
             dead = "（相關連結無效）" if result.dead else ""
             findings.append(Finding(
@@ -376,8 +390,8 @@ def downloads(facts: SiteFacts) -> dict[str, list[Download]]:
         if fmt is None:
             continue
         reason = dead_reason(facts, link)
-        if reason and not reason.startswith(("http:", "error:")):
-            continue  # '#', javascript: — no file is offered at all
+        if reason and reason != UNVERIFIED and not reason.startswith(("http:", "error:")):
+            continue  # '#', javascript: — no file is offered at all (an unverified file is offered)
         out.setdefault(link.source, []).append(Download(link, fmt))
     return out
 

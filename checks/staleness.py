@@ -34,6 +34,7 @@ from checks.dates import (
 )
 from checks.facts import PageFacts, SiteFacts
 from checks.textnorm import (
+    UNVERIFIED,
     KeywordGroups,
     contains_any,
     dead_reason,
@@ -297,7 +298,9 @@ def annual_documents(facts: SiteFacts, series: list[Series]) -> dict[str, list[d
     # order (issue 6: menus repeat on every page)
     index = link_index(facts)
     for link in index.with_texts(t for t in index.by_text if include.match(t)):
-        if is_content_link(link) and dead_reason(facts, link) is None:
+        # a link never verified live still names the year published (textnorm.UNVERIFIED): only a
+        # dead link is left out, so an unchecked newest year never makes a series look outdated
+        if is_content_link(link) and dead_reason(facts, link) in (None, UNVERIFIED):
             consider(link.text, link.target, link.source)
     return found
 
