@@ -29,7 +29,7 @@ Also records the service information the plans ask for (FAQ, news, publications)
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -39,10 +39,12 @@ from checks.facts import LinkRef, PageFacts, SiteFacts
 from checks.textnorm import (
     MEMO_SIZE,
     UNVERIFIED,
+    Smallest,
     contains_any,
     dead_reason,
     is_content_link,
     link_index,
+    link_order,
     load_csv,
     load_yaml,
     norm,
@@ -185,37 +187,6 @@ def _served(page: PageFacts) -> bool:
     return page.status is None or page.status < 400
 
 
-class Smallest:
-    """The `limit` smallest distinct keys seen with their values, in key order: a cap that keeps
-    the same entries whatever order they arrive in (issue 16 item 7)."""
-
-    def __init__(self, limit: int = MAX_EVIDENCE) -> None:
-        self.limit = limit
-        self.keys: list[Any] = []
-        self.values: list[Any] = []
-
-    def add(self, key: Any, value: Any) -> None:
-        from bisect import bisect_left
-
-        at = bisect_left(self.keys, key)
-        if at >= self.limit or (at < len(self.keys) and self.keys[at] == key):
-            return
-        self.keys.insert(at, key)
-        self.values.insert(at, value)
-        if len(self.keys) > self.limit:
-            self.keys.pop()
-            self.values.pop()
-
-    def __bool__(self) -> bool:
-        return bool(self.keys)
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.values)
-
-    def list(self) -> list[Any]:
-        return list(self.values)
-
-
 def _depth(facts: SiteFacts, url: str) -> int:
     page = facts.page(url)
     return page.depth if page is not None else _UNSEEN_DEPTH
@@ -223,9 +194,8 @@ def _depth(facts: SiteFacts, url: str) -> int:
 
 def _link_entry(facts: SiteFacts, link: LinkRef, reason: str) -> tuple[tuple[Any, ...], dict[str, str]]:
     """(sort key, evidence entry) of a link that is not evidence: shallowest page first, then URL."""
-    text = link.text[:100]
-    entry = {"page": link.source, "target": link.target, "text": text, "reason": reason}
-    return (_depth(facts, link.source), link.source, link.target, text, reason), entry
+    entry = {"page": link.source, "target": link.target, "text": link.text[:100], "reason": reason}
+    return (*link_order(facts, link), reason), entry
 
 
 @dataclass
@@ -282,7 +252,7 @@ def find_section(facts: SiteFacts) -> SectionSearch:
     label strength, then URL (never by the order pages arrived in)."""
     best: dict[str, tuple[int, int]] = {}  # url -> (depth, strength)
     pages: dict[str, PageFacts] = {}
-    dead, unverified = Smallest(limit=1 << 30), Smallest(limit=1 << 30)
+    dead, unverified = Smallest(), Smallest()  # the shallowest MAX_EVIDENCE of each
 
     def note(url: str, depth: int, strength: int, page: PageFacts | None) -> None:
         rank = (depth, strength)

@@ -28,11 +28,13 @@ from checks.textnorm import (
     MEMO_SIZE,
     UNVERIFIED,
     KeywordGroups,
+    Smallest,
     dead_reason,
     facts_memo,
     has_cjk,
     is_content_link,
     link_index,
+    link_order,
     load_yaml,
     norm,
     norm_loose,
@@ -235,6 +237,7 @@ def detect_features(facts: SiteFacts) -> dict[str, FeatureResult]:
         if by_url:
             url_hits[target] = by_url
     positions = index.positions(texts=text_hits, targets=url_hits)
+    kept = {fid: (Smallest(MAX_EVIDENCE), Smallest(MAX_EVIDENCE)) for fid in feats}  # evidence, dead
     for link in index.at(positions):
         hits = list(text_hits.get(link.text, ()))
         by_url = url_hits.get(link.target)
@@ -244,23 +247,21 @@ def detect_features(facts: SiteFacts) -> dict[str, FeatureResult]:
             feat = feats[fid]
             if link.tag not in feat.link_tags:
                 continue
-            result = results[fid]
-            if len(result.dead) >= MAX_EVIDENCE and len(result.evidence) >= MAX_EVIDENCE:
-                continue  # both lists are full: nothing this link could add
+            evidence, dead = kept[fid]
             reason = dead_reason(facts, link, allow_schemes=feat.allow_schemes)
             if reason:
                 entry = {"page": link.source, "target": link.target, "text": link.text[:100], "reason": reason}
-                if len(result.dead) < MAX_EVIDENCE and entry not in result.dead:
-                    result.dead.append(entry)
-            elif link.target not in result.evidence and len(result.evidence) < MAX_EVIDENCE:
-                result.evidence.append(link.target)
+                dead.add((*link_order(facts, link), reason), entry)
+            else:
+                evidence.add(link.target, link.target)
     for page in facts.pages:
         if page.status is not None and page.status >= 400:
             continue
         names = [page_specific_title(facts, page.title), *(t for lvl, t in page.headings if lvl == 1)]
         for fid in matcher.match(*(n for n in names if len(norm(n)) <= MAX_FEATURE_TEXT)):
-            if page.url not in results[fid].evidence and len(results[fid].evidence) < MAX_EVIDENCE:
-                results[fid].evidence.append(page.url)
+            kept[fid][0].add(page.url, page.url)
+    for fid, (evidence, dead) in kept.items():  # capped on their sort order, not on arrival (issue 16 item 7)
+        results[fid].evidence, results[fid].dead = evidence.list(), dead.list()
     facts.__dict__["_service_features"] = results
     return results
 

@@ -15,7 +15,7 @@ import heapq
 import re
 import unicodedata
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cache, lru_cache
 from itertools import chain, compress
@@ -262,6 +262,48 @@ def reason_text(reason: str, lang: str = "zh") -> str:
     code, _, arg = reason.partition(":")
     zh, en = phrases.get(reason) or phrases.get(f"{code}:*") or phrases["*"]
     return (zh if lang == "zh" else en).format(arg=arg or reason, code=reason)
+
+
+class Smallest:
+    """The `limit` smallest distinct keys seen with their values, in key order: a cap that keeps
+    the same entries whatever order they arrive in (issue 16 item 7)."""
+
+    def __init__(self, limit: int = 10) -> None:
+        self.limit = limit
+        self.keys: list[Any] = []
+        self.values: list[Any] = []
+
+    def add(self, key: Any, value: Any) -> None:
+        at = bisect_left(self.keys, key)
+        if at >= self.limit or (at < len(self.keys) and self.keys[at] == key):
+            return
+        self.keys.insert(at, key)
+        self.values.insert(at, value)
+        if len(self.keys) > self.limit:
+            self.keys.pop()
+            self.values.pop()
+
+    def __bool__(self) -> bool:
+        return bool(self.keys)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.values)
+
+    def list(self) -> list[Any]:
+        return list(self.values)
+
+
+def page_order(facts: SiteFacts, url: str) -> tuple[int, str]:
+    """Where a page sorts, whatever order pages arrived in: click depth (not crawled: last), URL."""
+    page = facts.page(url)
+    return (page.depth if page is not None else 1 << 30, url)
+
+
+def link_order(facts: SiteFacts, link: LinkRef) -> tuple[int, str, str, str]:
+    """Where a link sorts among evidence, whatever order pages arrived in: the click depth of its
+    page (a page not crawled last), then the page, target and text."""
+    page = facts.page(link.source)
+    return (page.depth if page is not None else 1 << 30, link.source, link.target, link.text)
 
 
 COMMON_FRAGMENTS = 32  # fragment ids (0 = none) whose (fragment, base) pairs are told apart with a byte per base
