@@ -345,6 +345,7 @@ RULE_TITLES: dict[str, tuple[str, str]] = {
     "site-search-not-sorted": ("搜尋結果無法排序", "Search results cannot be sorted"),
     "tw-accesskey-missing": ("缺少導盲磚快速鍵", "Missing access keys (導盲磚)"),
     "tw-accesskey-target-missing": ("快速鍵目標不存在", "Access key target missing"),
+    "tw-accesskey-duplicate": ("快速鍵重複設定", "Access key used twice"),
     "tw-noscript-missing": ("缺少 noscript 說明", "No noscript notice"),
     "tw-sitemap-accesskey-help-missing": ("網站導覽未說明快速鍵", "Site map lacks access-key help"),
     "tw-badge-missing": ("缺少無障礙標章", "No accessibility badge"),
