@@ -261,6 +261,12 @@ class TaiwanAccessibility(Check):
             return []
         findings = self._accesskeys(pages) + self._noscript(pages) + self._sitemap(facts, pages)
         findings += self._badge(facts, ctx, pages[0].url)
+        ran = facts.a11y_status == "ok"
+        ctx.summary.setdefault("accessibility", {})["tw_rules"] = {
+            "static": [r for r in self.meta.rules if r not in BROWSER_RULES],
+            "browser": list(BROWSER_RULES),
+            "not_run": [] if ran else list(BROWSER_RULES),
+        }
         return findings
 
     def _accesskeys(self, pages: list[PageFacts]) -> list[Finding]:
@@ -389,11 +395,12 @@ class TaiwanAccessibility(Check):
         claimed = badge["level_equivalent"]
         if not claimed or facts.a11y_status != "ok":
             return []
-        from checks.accessibility import wcag_level  # the same tag -> level reading as the axe check
+        # the same tag -> level reading and the same site scope as the axe check
+        from checks.accessibility import site_results, wcag_level
 
         allowed = _LEVELS_UP_TO[claimed]
         failing: dict[str, dict[str, Any]] = {}
-        for result in facts.a11y:
+        for result in site_results(facts):
             if result.status != "ok":
                 continue
             for v in result.violations:
