@@ -67,19 +67,20 @@ def find_search_forms(facts: SiteFacts) -> list[tuple[str, dict[str, Any], str]]
 
 
 def is_search_box(field: dict[str, Any]) -> bool:
-    """A search-like input outside a form that a visitor can use: a button beside it, or inside a
-    `role="search"` region (Enter then submits through the page's script)."""
-    return bool(field.get("has_button") or field.get("in_search_role"))
+    """A search-like input a visitor can use: inside a form (Enter submits it), or outside one with
+    a button beside it or inside a `role="search"` region (the page's script submits it)."""
+    return bool(field.get("in_form") or field.get("has_button") or field.get("in_search_role"))
 
 
-def find_search_boxes(facts: SiteFacts) -> list[tuple[str, dict[str, Any]]]:
-    """(page URL, input) for every scripted search box outside a form, home page first."""
+def find_search_boxes(facts: SiteFacts, *, in_form: bool = False) -> list[tuple[str, dict[str, Any]]]:
+    """(page URL, input) for every search box outside a form (`in_form`: inside one), home page first."""
     out = []
     pages = sorted(facts.pages, key=lambda p: (p.url != facts.agency.url, p.depth, p.url))
     for page in pages:
         if page.status is not None and page.status >= 400:
             continue
-        out.extend((page.url, field) for field in getattr(page, "search_inputs", None) or () if is_search_box(field))
+        out.extend((page.url, field) for field in getattr(page, "search_inputs", None) or ()
+                   if bool(field.get("in_form")) == in_form and is_search_box(field))
     return out
 
 
@@ -104,6 +105,8 @@ class RetrievalAids(FeatureCheck):
         forms = find_search_forms(facts)
         form_pages = list(dict.fromkeys(page_url for page_url, _, _ in forms))  # a set: 10,000 forms
         box_pages = list(dict.fromkeys(page_url for page_url, _ in find_search_boxes(facts)))
+        # a form whose search box has no query-like name (accesskey S, aria-label 搜尋…): still a search
+        form_pages += [u for u, _ in find_search_boxes(facts, in_form=True) if u not in form_pages]
         probe = facts.extra.get("search") if isinstance(facts.extra.get("search"), dict) else None
         ctx.summary.setdefault("services", {})["site-search"] = {
             "found": bool(forms or box_pages), "evidence": list(dict.fromkeys(form_pages + box_pages))[:10],

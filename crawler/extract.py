@@ -205,20 +205,23 @@ MAX_SEARCH_INPUTS = 10
 
 
 def search_inputs(root: etree._Element) -> list[dict[str, str | bool]]:
-    """Text inputs outside any `<form>` that present themselves as a search box.
+    """Text inputs that present themselves as a search box, inside a `<form>` or not (`in_form`).
 
     Hyweb's HyUI templates (基隆市政府 mp.htm…) put the site search in a `<div role="search">` with an
     input and a 查詢 button wired by script, and no form: a crawler that reads forms only finds no
-    search. Recorded (judged in checks/retrieval.py): the input's attributes, whether a button sits
-    beside it (within three levels) and whether it is inside `role="search"`. An input counts when
+    search. Inside a form, the search box often has no query-like name (`name="username"
+    id="mustSameAsId" accesskey="S"`, BSMI), so the form alone does not tell. Recorded (judged in
+    checks/retrieval.py): the input's attributes, whether a button sits beside it (within three
+    levels) and whether it is inside `role="search"`. An input counts when
     its type is search, it carries accesskey S, it is inside `role="search"`, or its name, id,
     placeholder, title, aria-label, or the id or class of its button's container speaks of searching.
     """
     out: list[dict[str, str | bool]] = []
     for field in root.iter("input"):
         kind = (field.get("type") or "text").strip().lower()
-        if kind not in ("text", "search") or any(a.tag == "form" for a in field.iterancestors()):
+        if kind not in ("text", "search"):
             continue
+        in_form = any(a.tag == "form" for a in field.iterancestors())
         attrs = {name: clean(field.get(attr))[:100] for name, attr in (
             ("name", "name"), ("id", "id"), ("placeholder", "placeholder"), ("title", "title"),
             ("aria_label", "aria-label"), ("accesskey", "accesskey"))}
@@ -228,7 +231,7 @@ def search_inputs(root: etree._Element) -> list[dict[str, str | bool]]:
                         if container is not None else attrs.values())
         if kind != "search" and attrs["accesskey"].upper() != "S" and not region and not _SEARCH_WORDS.search(hint):
             continue
-        out.append({**attrs, "type": kind, "has_button": has_button, "in_search_role": region})
+        out.append({**attrs, "type": kind, "has_button": has_button, "in_search_role": region, "in_form": in_form})
         if len(out) >= MAX_SEARCH_INPUTS:
             break
     return out
