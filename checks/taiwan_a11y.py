@@ -53,9 +53,11 @@ _LEVELS_UP_TO = {"A": ("A",), "AA": ("A", "AA"), "AAA": ("A", "AA", "AAA")}
 
 
 def _html_pages(facts: SiteFacts) -> list[PageFacts]:
-    """In-scope HTML pages that answered, home page first (so shared problems land on the home page)."""
-    pages = [p for p in facts.pages
-             if (p.status is None or 200 <= p.status < 300) and "html" in (p.content_type or "text/html").lower()]
+    """In-scope HTML pages that answered, home page first (so shared problems land on the home page),
+    then by click depth and URL: the page a grouped finding names never depends on crawl order."""
+    pages = sorted((p for p in facts.pages
+                    if (p.status is None or 200 <= p.status < 300) and "html" in (p.content_type or "text/html").lower()),
+                   key=lambda p: (p.depth, p.url))
     home = facts.page(facts.agency.url) if facts.agency.url else None
     if home is not None and home in pages:
         pages.remove(home)
