@@ -243,8 +243,8 @@ def _finding(r: A11yPageResult, v: dict[str, Any], nodes: list[dict[str, Any]], 
         page=r.url,
         target=None,
         detail=(f"無障礙檢測未通過（{_LEVEL_ZH[level]}，WCAG {sc_text}"
-                f"{'，Freego ' + freego if freego else ''}）：{count} 個元素違反 axe 規則 {v['id']}"
-                f"，例如 {example or '（無選擇器）'}{where_zh}。"),
+                f"{'，Freego ' + freego if freego else ''}）：{count} 個元素違反 axe 規則「{v['id']}」"
+                f"{'，例如「' + example + '」' if example else ''}{where_zh}。"),
         detail_en=f"axe rule {v['id']} ({help_text}; WCAG {sc_text}, level {level or 'best practice'}) "
                   f"fails on {count} element(s), e.g. {example or '-'}{where_en}.",
         evidence={

@@ -145,7 +145,7 @@ def _target_missing(key: str, role: str, href: str, fragment: str, group: list[P
         ids_like: list[str] = []
     else:
         ids_like = [a for a in group[0].anchors if a.strip() == fragment and a != fragment][:3]
-        hint = f"；頁面上的 id 為 {ids_like[0]!r}（含空白，無法對應）" if ids_like else ""
+        hint = f"；頁面上的 id 屬性值為「{ids_like[0]}」（多了空白，無法對應）" if ids_like else ""
         detail = f"快速鍵 {name_zh} 的連結 {href} 指向不存在的錨點 #{fragment}{hint}{zh}。"
         detail_en = f"Access key {name_en} links to {href}, but no element has id or name {fragment!r}{en}."
     return Finding(
@@ -413,7 +413,7 @@ class TaiwanAccessibility(Check):
         if not failing:
             return []
         rules = sorted(failing.values(), key=lambda e: (e["level"], -e["pages"], e["rule"]))
-        names = "、".join(f"{e['rule']}（{e['level']}）" for e in rules[:8])
+        names = "、".join(f"「{e['rule']}」（{e['level']} 級）" for e in rules[:8])
         return [Finding(
             check="accessibility", rule="tw-badge-level-not-met", severity="warning", page=where, target=None,
             detail=f"網站標示通過 {badge['claimed_level']} 等級無障礙檢測，但自動檢測發現該等級以內的規則未通過：{names}。",

@@ -29,6 +29,7 @@ TECHNICAL = [
     r"ODF|ODT|ODS|ODP|PDF|DOCX?|XLSX?|PPTX?|CSV|RSS|HTML|JSON|XML|SARIF",  # format names
     r"JavaScript", r"Chromium", r"robots\.txt", r"Last-Modified", r"Retry-After", r"ETag", r"OpenData",
     r"Alt\+[A-Z]", r"[A-Z]",  # accesskey letters (U/C/Z…) and keyboard chords
+    r"id|name|href|alt|title|lang|accesskey|noscript",  # HTML attribute and element names, written as in the code
     r"A{1,3}\+?", r"[A-Z]{1,2}\d+",  # conformance levels (A, AA, AAA, A+) and codes
 ]
 _TECHNICAL = re.compile(r"^(?:" + "|".join(TECHNICAL) + r")$")
