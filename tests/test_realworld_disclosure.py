@@ -145,3 +145,38 @@ def test_keelung_budget_item_is_dead_not_found() -> None:
 ])
 def test_real_entry_label_variants(text: str, expected: bool) -> None:
     assert is_section_label(text) is expected
+
+
+# ---------------------------------------------------------------------------------------------
+# end to end: each folder served from 127.0.0.1 and audited (tests/realworld_sites.py, --external skip)
+
+
+@pytest.mark.parametrize("folder", sorted(EXPECTED))
+def test_end_to_end_disclosure_as_index_says(folder: str) -> None:
+    from realworld_sites import audit_realworld, rel
+
+    _, entry, section_urls, dead_labels = EXPECTED[folder]
+    site = audit_realworld(folder)
+    disclosure = site["disclosure"]
+    assert [rel(u, folder) for u in disclosure["section_urls"]] == section_urls
+    assert {(d["text"], d["reason"]) for d in disclosure["dead_section_links"]} == dead_labels
+    assert disclosure["unverified_section_links"] == []
+    assert [(c["item"], c["found"], c["evidence"]) for c in disclosure["categories"]] == [
+        (i, False, []) for i in range(1, 11)]
+    rules = {f["rule"] for f in site["findings"] if f["check"] == "disclosure"}
+    section_rule = set() if entry == "found" else {"missing-disclosure-section"}
+    assert rules - {"missing-disclosure-category", "unverified-disclosure-category"} == section_rule
+    for finding in site["findings"]:
+        if finding["rule"] == "missing-disclosure-section" and entry == "dead":
+            assert finding["target"] is not None and finding["evidence"]["dead_links"]
+
+
+def test_end_to_end_mol_entry_is_dead_not_found() -> None:
+    from realworld_sites import audit_realworld, rel
+
+    site = audit_realworld("HywebU00__2021_mol_c_old")
+    dead = [(rel(d["page"]), rel(d["target"]), d["text"], d["reason"])
+            for d in site["disclosure"]["dead_section_links"]]
+    assert ("mptest.html", "service/2421/", "政府資訊公開", "http:404") in dead
+    section = [f for f in site["findings"] if f["rule"] == "missing-disclosure-section"]
+    assert [(rel(f["page"]), rel(f["target"])) for f in section] == [("mptest.html", "service/2421/")]
