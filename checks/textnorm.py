@@ -4,8 +4,10 @@ Why one place: domain/README.md §2 asks that link texts, headings and titles be
 full-width/half-width characters and 臺/台 normalised. Doing it the same way everywhere means a
 keyword in a data file matches the same texts in every check. Also holds the data-file loader,
 the character-bigram similarity used by `title-mismatch` and `dc-title-mismatch`, link liveness
-(`dead_reason`) and the `LinkIndex` that lets checks decide once per distinct link text or target
-and visit only the links that matter (issue 6, docs/check-speed.md).
+(`dead_reason`: evidence must be verified live, `UNVERIFIED` otherwise; `reason_text` words each
+reason in zh-TW and English), order-independent evidence caps (`Smallest`, `page_order`,
+`link_order`: issue 16 item 7) and the `LinkIndex` that lets checks decide once per distinct link
+text or target and visit only the links that matter (issue 6, docs/check-speed.md).
 """
 
 from __future__ import annotations
