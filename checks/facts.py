@@ -92,6 +92,11 @@ class A11yPageResult:
     error: str | None = None
     template: str | None = None
     reason: str | None = None  # why the page was sampled (home, disclosure, template, random, ...)
+    # why a sampled page was not tested: the site did not serve it as a 2xx HTML document
+    # (http-status, browser-error-page, network-error, not-html, download, search-failed, out-of-scope)
+    not_served: str | None = None
+    http_status: int | None = None  # the status the site answered, when known
+    replaces: str | None = None  # the sampled page (not served) this page was tested instead of
     axe_version: str | None = None
     violations: list[dict[str, Any]] = field(default_factory=list)
     incomplete: list[dict[str, Any]] = field(default_factory=list)
