@@ -334,8 +334,8 @@ def plan_sample(facts: SiteFacts, options: A11yOptions) -> SamplePlan:
             if url in chosen:
                 continue
             chosen[url] = (reason, template_of(url))
-            plan.known.setdefault(url, []).extend(failed)
-            failed = []
+            if failed:
+                plan.known[url], failed = failed, []
             added.append(url)
         if failed:
             plan.known.setdefault(None, []).extend(failed)
@@ -420,7 +420,7 @@ def judge_served(state: dict[str, Any]) -> NotServed | None:
     status = status if isinstance(status, int) and status > 0 else None
     if state.get("stale"):
         return NotServed("download", "the browser stayed on the previous document (a download, or an answer "
-                                     "without a document such as 204)", status)
+                                     "without a document such as 204)")
     if url.startswith("chrome-error://") or state.get("errorPage"):
         code = state.get("errorCode") or (f"HTTP {status}" if status else "unknown error")
         kind = "http-status" if status and not 200 <= status < 300 else "browser-error-page"
