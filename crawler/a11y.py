@@ -382,8 +382,8 @@ def plan_sample(facts: SiteFacts, options: A11yOptions) -> SamplePlan:
 # the served-document guard: axe only ever runs on what the site itself served as 2xx HTML
 
 HTML_CONTENT_TYPES = ("text/html", "application/xhtml+xml")
-_XML_CONTENT_TYPES = ("text/xml", "application/xml")
-_XHTML_NS = "http://www.w3.org/1999/xhtml"
+# rendered from the site's own markup (unless Chromium's XML viewer shows the tree instead)
+_MARKUP_CONTENT_TYPES = ("text/xml", "application/xml", "image/svg+xml")
 _MARK = "__disclosureAuditPreviousDocument"
 _NET_ERROR = re.compile(r"net::(ERR_[A-Z0-9_]+)")
 # What the browser ended on, read in one call. responseStatus: Chromium ≥ 109 (0 for a network error);
@@ -395,7 +395,7 @@ return {{url: String(document.URL), location: String(location.href), contentType
   status: (typeof nav.responseStatus === 'number') ? nav.responseStatus : null,
   stale: !!window.{_MARK}, errorPage: !!document.getElementById('main-frame-error'),
   errorCode: code ? (code.textContent || '').trim().slice(0, 80) : null,
-  rootNs: document.documentElement ? document.documentElement.namespaceURI : null,
+  xmlViewer: !!document.getElementById('webkit-xml-viewer-source-xml'),
   title: String(document.title || '').slice(0, 200)}};
 """
 
@@ -430,9 +430,10 @@ def judge_served(state: dict[str, Any]) -> NotServed | None:
     ctype = str(state.get("contentType") or "").lower()
     if url.startswith(("about:", "data:", "chrome:", "chrome-extension:", "devtools:")):
         return NotServed("browser-error-page", f"the browser ended on {url[:80]}, not on a page of the site", status)
-    if ctype in _XML_CONTENT_TYPES and state.get("rootNs") == _XHTML_NS:
-        return None  # XHTML served as XML: rendered as a page, not by the XML viewer
-    if ctype and not _is_html_type(ctype):
+    if state.get("xmlViewer"):
+        return NotServed("not-html", f"not an HTML document ({ctype or 'XML'}, shown in Chromium's XML viewer)",
+                         status)
+    if ctype and not _is_html_type(ctype) and ctype not in _MARKUP_CONTENT_TYPES:
         viewer = "shown in Chromium's PDF viewer" if ctype == "application/pdf" else "shown by the browser"
         return NotServed("not-html", f"not an HTML document ({ctype}, {viewer})", status)
     return None

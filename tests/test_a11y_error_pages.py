@@ -162,9 +162,11 @@ def test_judge_served_without_a_browser() -> None:
                          "errorCode": "ERR_EMPTY_RESPONSE"}).detail.startswith(
         "Chromium's own error page (ERR_EMPTY_RESPONSE)")
     assert judge_served({**ok, "contentType": "text/plain"}).code == "not-html"
-    xhtml = {**ok, "contentType": "application/xml", "rootNs": "http://www.w3.org/1999/xhtml"}
+    xhtml = {**ok, "contentType": "application/xml"}  # XHTML (or SVG, MathML) served as XML: the site's markup
     assert judge_served(xhtml) is None
-    assert judge_served({**xhtml, "rootNs": "http://www.w3.org/1998/Math/MathML"}).code == "not-html"  # XML viewer
+    assert judge_served({**ok, "contentType": "image/svg+xml"}) is None
+    assert judge_served({**xhtml, "xmlViewer": True}).detail == (  # a tree drawn by Chromium
+        "not an HTML document (application/xml, shown in Chromium's XML viewer)")
     assert judge_served({**ok, "stale": True}).code == "download"
 
 
