@@ -67,8 +67,8 @@ _SEPARATED = re.compile(
 )
 _COMPACT_ROC = re.compile(r"(?<!\d)(?P<y>\d{3})(?P<m>\d{2})(?P<d>\d{2})(?!\d)")
 _COMPACT_GREGORIAN = re.compile(r"(?<!\d)(?P<y>(?:19|20|21)\d{2})(?P<m>\d{2})(?P<d>\d{2})(?!\d)")
-_TIME_TAIL = re.compile(
-    r"^(?:[T\s]*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?\s*"
+_TIME_TAIL = re.compile(  # 上午/下午 (a.m./p.m.): the .NET zh-TW form `2018/6/29 下午 05:19:22`
+    r"^(?:[T\s]*(?:[上下]午\s*)?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?\s*"
     r"(?:[(（]?(?:星期|週|周)?[一二三四五六日天][)）]?)?\s*$"
 )
 
@@ -366,9 +366,17 @@ def labelled_dates(text: str) -> list[LabelledDate]:
         if found and found[0].start == 0:
             out.append(LabelledDate(label, ranks[label], found[0].date, found[0].raw, line_no))
             continue
-        if not rest.strip() and line[label_end:rest_start].strip() and hit.has_next:
-            following = find_dates(next_line_head(s, hit.line_end, 40), compact=True)
-            if following and following[0].start == 0:
+        if not rest.strip() and hit.has_next:
+            head = next_line_head(s, hit.line_end, 40)
+            following = find_dates(head, compact=True)
+            if not following or following[0].start != 0:
+                continue
+            # `更新日期：` then the date (a <dt>/<dd> layout), or a line that is only the label followed
+            # by a line that is only the date (<dt>發布日期</dt><dd>112-04-04</dd>); a column header
+            # 發布日期 above rows is neither
+            colon = bool(line[label_end:rest_start].strip())
+            alone = not line[:label_end - len(label)].strip() and _TIME_TAIL.match(fold_width(head)[following[0].end:])
+            if colon or alone:
                 out.append(LabelledDate(label, ranks[label], following[0].date, following[0].raw, line_no))
     return out
 
@@ -425,7 +433,7 @@ def page_text_dates(page: PageFacts, memo: dict[tuple[Any, ...], TextDate] | Non
     `memo` shares equal values across pages (a footer date is the same object on every page)."""
     runs = getattr(page, "text_regions", None) or []
     out: list[TextDate] = []
-    for item in labelled_dates(page.text):
+    for item in [*labelled_dates(page.text), *_time_dates(getattr(page, "time_elements", None) or [])]:
         key = (item.label, item.rank, item.date, item.raw, line_region(runs, item.line))
         value = memo.get(key) if memo is not None else None
         if value is None:
@@ -434,6 +442,23 @@ def page_text_dates(page: PageFacts, memo: dict[tuple[Any, ...], TextDate] | Non
                 memo[key] = value
         out.append(value)
     return tuple(out)
+
+
+def _time_dates(elements: list[dict[str, Any]]) -> list[LabelledDate]:
+    """Dates of `<time title="發布日期">111-2-24</time>`: the title is the label, the text (or the
+    datetime attribute) the date (HywebU00__2022_roads/pages_archive/cp.html)."""
+    _, ranks, _ = _label_data()
+    out: list[LabelledDate] = []
+    for element in elements:
+        label = element.get("title") or ""
+        if label not in ranks:
+            continue
+        for value in (element.get("text"), element.get("datetime")):
+            parsed = parse_meta_date(value) if value else None
+            if parsed:
+                out.append(LabelledDate(label, ranks[label], parsed, str(value), int(element.get("line", 0))))
+                break
+    return out
 
 
 def repeat_min_pages(pages: int) -> int:

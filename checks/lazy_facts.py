@@ -127,8 +127,8 @@ class LinkTable:
 # (`SharedValues`), and the meta tags, which differ on every page (DC.title…), as compact JSON decoded
 # when read. The visible text stays in the store.
 SMALL_FIELDS = ("url", "final_url", "status", "content_type", "size", "elapsed_s", "depth", "encoding",
-                "last_modified", "etag", "title", "lang", "headings", "anchors", "forms", "accesskeys", "text_regions",
-                "noscript", "images", "extra")
+                "last_modified", "etag", "title", "lang", "headings", "anchors", "forms", "accesskeys",
+                "text_regions", "time_elements", "noscript", "images", "extra")
 
 
 class SharedValues:

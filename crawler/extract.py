@@ -90,6 +90,8 @@ def visible_text_regions(root: etree._Element, regions: TextRegions | None) -> t
             return
         if regions is not None and tag:
             inherited = regions.enter(el, inherited)
+            if tag == "time":
+                regions.mark_time(el, len(parts))
         block = tag.lower() in _BLOCK_TAGS
         if block:
             add("\n", inherited)
@@ -146,7 +148,9 @@ def extract_page(html: str, url: str, *, final_url: str | None = None) -> Parsed
             facts.meta.setdefault(key.strip().lower(), []).append((meta.get("content") or "").strip())
         elif meta.get("charset"):
             facts.meta.setdefault("charset", []).append(meta.get("charset").strip())
-    facts.text, facts.text_regions = visible_text_regions(root, TextRegions.of(root))
+    regions = TextRegions.of(root)
+    facts.text, facts.text_regions = visible_text_regions(root, regions)
+    facts.time_elements = regions.time_elements
 
     anchors: list[str] = []
     for el in root.iter():
@@ -235,6 +239,7 @@ def resolve(base: str, raw: str) -> str:
 
 REGION_CONTENT, REGION_CHROME, REGION_FILES, REGION_UNMARKED = "content", "chrome", "files", "unmarked"
 MAX_REGION_RUNS = 256  # runs kept per page: the first and the last half (a footer is at the end)
+MAX_TIME_ELEMENTS = 50
 _TOKEN_PRIORITY = (REGION_FILES, REGION_CHROME, REGION_CONTENT)
 
 
@@ -301,6 +306,8 @@ class TextRegions:
         self.wraps_chrome = wraps_chrome
         self.wraps_content = wraps_content
         self.file_rows = file_rows
+        self._time_marks: list[tuple[int, dict[str, Any]]] = []  # (part index, the <time>'s facts)
+        self.time_elements: list[dict[str, Any]] = []  # filled by `lines`
 
     @classmethod
     def of(cls, root: etree._Element) -> TextRegions:
@@ -380,10 +387,19 @@ class TextRegions:
             return None
         return found
 
-    @staticmethod
-    def lines(parts: list[str], kinds: list[str]) -> tuple[str, list[list[Any]]]:
+    def mark_time(self, el: etree._Element, part: int) -> None:
+        """Note a `<time>` element: its title may be the only label of its date (`<time title="發布日期">`)."""
+        if len(self._time_marks) < MAX_TIME_ELEMENTS:
+            self._time_marks.append((part, {"title": clean(el.get("title"))[:50],
+                                            "datetime": clean(el.get("datetime"))[:50],
+                                            "text": clean(el.text_content())[:50]}))
+
+    def lines(self, parts: list[str], kinds: list[str]) -> tuple[str, list[list[Any]]]:
         """The visible text from its parts, and its region runs `[first line, end line, region]`
-        (end exclusive, unmarked lines left out, at most MAX_REGION_RUNS)."""
+        (end exclusive, unmarked lines left out, at most MAX_REGION_RUNS); `time_elements` get the
+        line their text is on."""
+        marks = iter(self._time_marks)
+        mark = next(marks, None)
         lines: list[str] = []
         line_kinds: list[str] = []
         current: list[str] = []
@@ -395,7 +411,10 @@ class TextRegions:
                 lines.append(line)
                 line_kinds.append(current_kind or REGION_UNMARKED)
 
-        for piece, kind in zip(parts, kinds, strict=True):
+        for index, (piece, kind) in enumerate(zip(parts, kinds, strict=True)):
+            while mark is not None and mark[0] <= index:
+                self.time_elements.append({"line": len(lines), **mark[1]})
+                mark = next(marks, None)
             for i, segment in enumerate(piece.split("\n")):
                 if i:
                     flush()
@@ -415,6 +434,7 @@ class TextRegions:
                 runs.append([n, n + 1, kind])
         if len(runs) > MAX_REGION_RUNS:
             runs = runs[: MAX_REGION_RUNS // 2] + runs[-MAX_REGION_RUNS // 2:]
+        self.time_elements = [t for t in self.time_elements if t["line"] < kept]
         return text, runs
 
 
