@@ -366,17 +366,9 @@ def labelled_dates(text: str) -> list[LabelledDate]:
         if found and found[0].start == 0:
             out.append(LabelledDate(label, ranks[label], found[0].date, found[0].raw, line_no))
             continue
-        if not rest.strip() and hit.has_next:
-            head = next_line_head(s, hit.line_end, 40)
-            following = find_dates(head, compact=True)
-            if not following or following[0].start != 0:
-                continue
-            # `更新日期：` then the date (a <dt>/<dd> layout), or a line that is only the label followed
-            # by a line that is only the date (<dt>發布日期</dt><dd>112-04-04</dd>); a column header
-            # 發布日期 above rows is neither
-            colon = bool(line[label_end:rest_start].strip())
-            alone = not line[:label_end - len(label)].strip() and _TIME_TAIL.match(fold_width(head)[following[0].end:])
-            if colon or alone:
+        if not rest.strip() and line[label_end:rest_start].strip() and hit.has_next:
+            following = find_dates(next_line_head(s, hit.line_end, 40), compact=True)
+            if following and following[0].start == 0:
                 out.append(LabelledDate(label, ranks[label], following[0].date, following[0].raw, line_no))
     return out
 
@@ -433,7 +425,10 @@ def page_text_dates(page: PageFacts, memo: dict[tuple[Any, ...], TextDate] | Non
     `memo` shares equal values across pages (a footer date is the same object on every page)."""
     runs = getattr(page, "text_regions", None) or []
     out: list[TextDate] = []
-    for item in [*labelled_dates(page.text), *_time_dates(getattr(page, "time_elements", None) or [])]:
+    text_dates = labelled_dates(page.text)
+    in_text = {(item.line, item.label) for item in text_dates}  # a `<dt>更新日期：</dt>` is read in the text too
+    pairs = [d for d in _pair_dates(getattr(page, "label_values", None) or []) if (d.line, d.label) not in in_text]
+    for item in [*text_dates, *pairs]:
         key = (item.label, item.rank, item.date, item.raw, line_region(runs, item.line))
         value = memo.get(key) if memo is not None else None
         if value is None:
@@ -444,19 +439,20 @@ def page_text_dates(page: PageFacts, memo: dict[tuple[Any, ...], TextDate] | Non
     return tuple(out)
 
 
-def _time_dates(elements: list[dict[str, Any]]) -> list[LabelledDate]:
-    """Dates of `<time title="發布日期">111-2-24</time>`: the title is the label, the text (or the
-    datetime attribute) the date (HywebU00__2022_roads/pages_archive/cp.html)."""
+def _pair_dates(pairs: list[dict[str, Any]]) -> list[LabelledDate]:
+    """Dates the markup pairs with their label (PageFacts.label_values): `<dt>發布日期</dt><dd>112-04-04</dd>`
+    (HywebU00__2023_NHI/cp01.html) and `<time title="發布日期">111-2-24</time>`
+    (HywebU00__2022_roads/pages_archive/cp.html). A value is read only when it is a date as a whole."""
     _, ranks, _ = _label_data()
     out: list[LabelledDate] = []
-    for element in elements:
-        label = element.get("title") or ""
+    for pair in pairs:
+        label = (pair.get("label") or "").rstrip(":：").strip()
         if label not in ranks:
             continue
-        for value in (element.get("text"), element.get("datetime")):
+        for value in (pair.get("value"), pair.get("datetime")):
             parsed = parse_meta_date(value) if value else None
             if parsed:
-                out.append(LabelledDate(label, ranks[label], parsed, str(value), int(element.get("line", 0))))
+                out.append(LabelledDate(label, ranks[label], parsed, str(value), int(pair.get("line", 0))))
                 break
     return out
 

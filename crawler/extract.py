@@ -90,8 +90,8 @@ def visible_text_regions(root: etree._Element, regions: TextRegions | None) -> t
             return
         if regions is not None and tag:
             inherited = regions.enter(el, inherited)
-            if tag == "time":
-                regions.mark_time(el, len(parts))
+            if tag in ("time", "dt"):
+                regions.mark_pair(el, tag, len(parts))
         block = tag.lower() in _BLOCK_TAGS
         if block:
             add("\n", inherited)
@@ -150,7 +150,7 @@ def extract_page(html: str, url: str, *, final_url: str | None = None) -> Parsed
             facts.meta.setdefault("charset", []).append(meta.get("charset").strip())
     regions = TextRegions.of(root)
     facts.text, facts.text_regions = visible_text_regions(root, regions)
-    facts.time_elements = regions.time_elements
+    facts.label_values = regions.label_values
 
     anchors: list[str] = []
     for el in root.iter():
@@ -239,7 +239,7 @@ def resolve(base: str, raw: str) -> str:
 
 REGION_CONTENT, REGION_CHROME, REGION_FILES, REGION_UNMARKED = "content", "chrome", "files", "unmarked"
 MAX_REGION_RUNS = 256  # runs kept per page: the first and the last half (a footer is at the end)
-MAX_TIME_ELEMENTS = 50
+MAX_LABEL_VALUES = 50
 _TOKEN_PRIORITY = (REGION_FILES, REGION_CHROME, REGION_CONTENT)
 
 
@@ -306,8 +306,8 @@ class TextRegions:
         self.wraps_chrome = wraps_chrome
         self.wraps_content = wraps_content
         self.file_rows = file_rows
-        self._time_marks: list[tuple[int, dict[str, Any]]] = []  # (part index, the <time>'s facts)
-        self.time_elements: list[dict[str, Any]] = []  # filled by `lines`
+        self._pair_marks: list[tuple[int, dict[str, Any]]] = []  # (part index, a label and its value)
+        self.label_values: list[dict[str, Any]] = []  # filled by `lines`
 
     @classmethod
     def of(cls, root: etree._Element) -> TextRegions:
@@ -387,18 +387,28 @@ class TextRegions:
             return None
         return found
 
-    def mark_time(self, el: etree._Element, part: int) -> None:
-        """Note a `<time>` element: its title may be the only label of its date (`<time title="發布日期">`)."""
-        if len(self._time_marks) < MAX_TIME_ELEMENTS:
-            self._time_marks.append((part, {"title": clean(el.get("title"))[:50],
-                                            "datetime": clean(el.get("datetime"))[:50],
-                                            "text": clean(el.text_content())[:50]}))
+    def mark_pair(self, el: etree._Element, tag: str, part: int) -> None:
+        """Note a value the markup labels: `<dt>label</dt><dd>value</dd>`, `<time title="label">value</time>`."""
+        if len(self._pair_marks) >= MAX_LABEL_VALUES:
+            return
+        if tag == "dt":
+            dd = el.getnext()
+            while dd is not None and not isinstance(dd.tag, str):
+                dd = dd.getnext()
+            if dd is None or dd.tag != "dd":
+                return
+            pair = {"via": "dt", "label": clean(el.text_content())[:30], "value": clean(dd.text_content())[:50]}
+        else:
+            pair = {"via": "time", "label": clean(el.get("title"))[:30], "value": clean(el.text_content())[:50],
+                    "datetime": clean(el.get("datetime"))[:50]}
+        if pair["label"] and (pair["value"] or pair.get("datetime")):
+            self._pair_marks.append((part, pair))
 
     def lines(self, parts: list[str], kinds: list[str]) -> tuple[str, list[list[Any]]]:
         """The visible text from its parts, and its region runs `[first line, end line, region]`
-        (end exclusive, unmarked lines left out, at most MAX_REGION_RUNS); `time_elements` get the
-        line their text is on."""
-        marks = iter(self._time_marks)
+        (end exclusive, unmarked lines left out, at most MAX_REGION_RUNS); `label_values` get the
+        line their label is on."""
+        marks = iter(self._pair_marks)
         mark = next(marks, None)
         lines: list[str] = []
         line_kinds: list[str] = []
@@ -413,7 +423,7 @@ class TextRegions:
 
         for index, (piece, kind) in enumerate(zip(parts, kinds, strict=True)):
             while mark is not None and mark[0] <= index:
-                self.time_elements.append({"line": len(lines), **mark[1]})
+                self.label_values.append({"line": len(lines), **mark[1]})
                 mark = next(marks, None)
             for i, segment in enumerate(piece.split("\n")):
                 if i:
@@ -434,7 +444,7 @@ class TextRegions:
                 runs.append([n, n + 1, kind])
         if len(runs) > MAX_REGION_RUNS:
             runs = runs[: MAX_REGION_RUNS // 2] + runs[-MAX_REGION_RUNS // 2:]
-        self.time_elements = [t for t in self.time_elements if t["line"] < kept]
+        self.label_values = [pair for pair in self.label_values if pair["line"] < kept]
         return text, runs
 
 
