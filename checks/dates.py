@@ -338,7 +338,9 @@ def _label_finder() -> LabelFinder:
     return LabelFinder(pattern, tuple(ranks))
 
 
-_AFTER_LABEL = re.compile(r"[ \t]*[:：]?[ \t]*(?:[(（][^)）]{0,6}[)）])?[ \t]*[:：]?[ \t]*")
+# after a label: a colon, or a slash (`更新日期 / 110年12月5日`, HywebU00__2022Taichung footer), and a short
+# note in brackets
+_AFTER_LABEL = re.compile(r"[ \t]*[:：/]?[ \t]*(?:[(（][^)）]{0,6}[)）])?[ \t]*[:：/]?[ \t]*")
 
 
 def labelled_dates(text: str) -> list[LabelledDate]:
