@@ -24,13 +24,15 @@ NOT_CHECKED_SCHEMES = {"mailto", "tel", "javascript", "data", "sms", "fax", "cal
 BROKEN_ERRORS = {"dns": "dns", "refused": "refused", "timeout": "timeout", "redirect-loop": "redirect-loop",
                  "too-many-redirects": "redirect-loop", "malformed": "malformed", "reset": "reset"}
 UNVERIFIED_ERRORS = {"redirect-scheme": "scheme", "too-large": "too-large", "ignored": "blocked",
-                     "challenge": "blocked", "private-address": "private-address", "other": "network"}
+                     "challenge": "blocked", "private-address": "private-address", "other": "network",
+                     "not-checked": "not-checked"}
 KIND_ZH = {"http": "HTTP 錯誤", "dns": "網域名稱無法解析", "refused": "連線被拒", "timeout": "連線逾時",
            "redirect-loop": "重新導向迴圈", "malformed": "網址格式錯誤", "reset": "連線中斷"}
 MAX_CHAIN = 12
 UNVERIFIED_ZH = {"auth": "需要登入", "blocked": "伺服器拒絕存取", "rate-limited": "請求過於頻繁",
                  "scheme": "導向非 HTTP 網址", "too-large": "內容過大", "network": "網路問題",
-                 "private-address": "內部網路位址，未連線檢查"}
+                 "private-address": "內部網路位址，未連線檢查",
+                 "not-checked": "依設定不檢查外部連結"}
 
 # Query parameters that only carry a session: stripped when deciding whether two URLs are the same
 # target, so a site that puts a fresh session id into every link cannot make the crawl endless.

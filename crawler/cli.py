@@ -64,6 +64,10 @@ def add_crawl_options(p: argparse.ArgumentParser, *, out_required: bool = True) 
     p.add_argument("--ca-bundle", default=None, help="extra CA bundle (e.g. the government root GRCA)")
     p.add_argument("--full", action="store_true",
                    help="re-fetch every page (no conditional requests against the previous audit)")
+    p.add_argument("--external", choices=("check", "skip"), default="check",
+                   help="links to other hosts: check them (default) or list them as not checked, never requested")
+    p.add_argument("--seed", action="append", default=[], dest="seeds", metavar="URL",
+                   help="another start page on the site (repeatable), for pages no link reaches")
     p.add_argument("--allow-private", action="store_true",
                    help="also check links to private/intranet addresses (refused by default)")
     p.add_argument("--code-tables", action="append", default=[], metavar="FIELD=CSV",
@@ -111,7 +115,7 @@ def options_from_args(args: argparse.Namespace, url: str) -> Any:
         per_host_concurrency=args.per_host, check_options=check_options,
         rubric=args.rubric, manual=args.manual, tls_extra_ca=args.ca_bundle, quiet=args.quiet,
         workers=args.workers, redis_url=args.redis, allow_private=args.allow_private,
-        incremental=not args.full, **kwargs,
+        incremental=not args.full, external=args.external, seeds=args.seeds, **kwargs,
     )
 
 

@@ -11,7 +11,7 @@ import csv
 import io
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
@@ -32,6 +32,7 @@ class Limits(BaseModel):
     a11y_pages: int | str | None = None
     per_host: int = Field(4, ge=1, le=64)
     timeout: float = Field(20.0, gt=0, le=300)
+    external: Literal["check", "skip"] = "check"  # links to other hosts: requested or listed as not checked
 
 
 class AgencyEntry(BaseModel):
@@ -45,6 +46,7 @@ class AgencyEntry(BaseModel):
     max_pages: int | None = Field(None, ge=1)
     max_depth: int | None = Field(None, ge=1)
     accessibility: bool | None = None
+    external: Literal["check", "skip"] | None = None
 
     @field_validator("url")
     @classmethod
@@ -74,7 +76,7 @@ class FleetConfig(BaseModel):
 
     def limits_for(self, entry: AgencyEntry) -> Limits:
         data = self.defaults.model_dump()
-        for key in ("max_pages", "max_depth", "accessibility"):
+        for key in ("max_pages", "max_depth", "accessibility", "external"):
             value = getattr(entry, key)
             if value is not None:
                 data[key] = value

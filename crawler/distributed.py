@@ -213,7 +213,8 @@ def run_worker(args: argparse.Namespace) -> None:
     settings.set("DOWNLOAD_TIMEOUT", args.timeout, priority="cmdline")
     process = CrawlerProcess(settings)
     process.crawl(DistributedAgencySpider, url=args.url, max_pages=args.max_pages, max_depth=args.max_depth,
-                  db_url=args.db, site_id=args.site_id, run_key=args.run_key, worker_id=args.worker_id)
+                  db_url=args.db, site_id=args.site_id, run_key=args.run_key, worker_id=args.worker_id,
+                  external=args.external)
     process.start()
 
 
@@ -273,7 +274,8 @@ class Coordinator:
 
 def crawl_distributed(url: str, *, db_url: str, site_id: int, redis_url: str, workers: int = 2,
                       max_pages: int = 2000, max_depth: int = 10, timeout: float = 20.0,
-                      max_seconds: float = 3600.0, on_started: Any = None) -> dict[str, Any]:
+                      max_seconds: float = 3600.0, on_started: Any = None,
+                      external: str = "check") -> dict[str, Any]:
     """Run `workers` local worker processes over one Redis frontier until the frontier is drained."""
     run_key = uuid.uuid4().hex[:12]
     coordinator = Coordinator(redis_url, run_key)
@@ -284,7 +286,8 @@ def crawl_distributed(url: str, *, db_url: str, site_id: int, redis_url: str, wo
         worker_id = f"w{index + 1}"
         cmd = [sys.executable, "-m", "crawler.distributed", "worker", "--url", url, "--db", db_url,
                "--site-id", str(site_id), "--redis", redis_url, "--run-key", run_key, "--worker-id", worker_id,
-               "--max-pages", str(max_pages), "--max-depth", str(max_depth), "--timeout", str(timeout)]
+               "--max-pages", str(max_pages), "--max-depth", str(max_depth), "--timeout", str(timeout),
+               "--external", external]
         procs[worker_id] = subprocess.Popen(cmd, cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
     coordinator.wait_for_workers(workers, timeout=60)  # a fair start: every worker can take work
     coordinator.seed(url)
@@ -324,6 +327,7 @@ def main(argv: list[str] | None = None) -> None:
     w.add_argument("--max-pages", type=int, default=2000)
     w.add_argument("--max-depth", type=int, default=10)
     w.add_argument("--timeout", type=float, default=20.0)
+    w.add_argument("--external", choices=("check", "skip"), default="check")
     args = parser.parse_args(argv)
     run_worker(args)
 

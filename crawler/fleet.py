@@ -138,7 +138,7 @@ def audit_options(fleet: FleetOptions, cfg: FleetConfig, entry: AgencyEntry, out
                         max_depth=limits.max_depth, hosts=list(entry.hosts), accessibility=accessibility,
                         a11y=a11y, lang=fleet.lang, agency_name=entry.name, agency_code=entry.code,
                         group=entry.group, download_timeout=limits.timeout, per_host_concurrency=limits.per_host,
-                        quiet=True, settings=dict(fleet.settings))
+                        quiet=True, settings=dict(fleet.settings), external=limits.external)
 
 
 def audit_entry(store: Store, db_url: str, run_id: str, fleet: FleetOptions, cfg: FleetConfig,

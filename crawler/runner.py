@@ -64,6 +64,8 @@ class AuditOptions:
     allow_private: bool = False  # let links to private/intranet addresses be checked
     workers: int = 1  # >1: distributed crawl over a shared Redis frontier (crawler/distributed.py)
     redis_url: str | None = None
+    external: str = "check"  # check: request links to other hosts; skip: list them as not checked
+    seeds: list[str] = field(default_factory=list)  # extra start pages on the site's hosts
 
 
 @dataclass
@@ -123,7 +125,8 @@ def _crawl_child(opts: AuditOptions, db_url: str, site_id: int) -> None:
         previous = previous_site_id(store, opts.url, site_id)
         store.close()
     process.crawl(AgencySpider, url=opts.url, hosts=opts.hosts, max_pages=opts.max_pages,
-                  max_depth=opts.max_depth, db_url=db_url, site_id=site_id, previous_site_id=previous)
+                  max_depth=opts.max_depth, db_url=db_url, site_id=site_id, previous_site_id=previous,
+                  external=opts.external, seeds=opts.seeds)
     process.start()
 
 
@@ -193,7 +196,7 @@ def run_distributed(opts: AuditOptions, db_url: str, site_id: int) -> None:
 
     crawl_distributed(opts.url, db_url=db_url, site_id=site_id, redis_url=opts.redis_url,
                       workers=max(1, opts.workers), max_pages=opts.max_pages, max_depth=opts.max_depth,
-                      timeout=opts.download_timeout, max_seconds=opts.max_seconds)
+                      timeout=opts.download_timeout, max_seconds=opts.max_seconds, external=opts.external)
 
 
 def judge_site_status(facts: SiteFacts) -> tuple[str, str | None]:
@@ -221,7 +224,7 @@ def gather_tls(facts: SiteFacts, opts: AuditOptions) -> None:
     for result in facts.link_results.values():
         parts = urlsplit(result.url)
         if parts.scheme == "https" and parts.hostname and result.error not in (
-                "dns", "malformed", "private-address", "scheme"):
+                "dns", "malformed", "private-address", "scheme", "not-checked"):
             hosts.add((parts.hostname, parts.port or 443))
     if hosts:
         from crawler.tls import probe_hosts
@@ -368,6 +371,12 @@ def validate_configuration(opts: AuditOptions) -> None:
             A11yOptions(**opts.a11y)
     except ValueError as exc:
         raise AuditError(str(exc), 2) from None
+    if opts.external not in ("check", "skip"):
+        raise AuditError(f"--external 只能是 check 或 skip / --external must be check or skip, got {opts.external!r}", 2)
+    hosts = {(urlsplit(opts.url).hostname or "").lower()} | {h.strip().lower() for h in opts.hosts}
+    for seed in opts.seeds:
+        if urlsplit(seed).scheme not in ("http", "https") or (urlsplit(seed).hostname or "").lower() not in hosts:
+            raise AuditError(f"起始網址必須在受檢網站內 / a seed must be an http(s) URL on the site's hosts: {seed!r}", 2)
 
 
 def finalize_site(store: Store, run_id: str, site_id: int, opts: AuditOptions,

@@ -61,6 +61,7 @@ DOCUMENT_EXTENSIONS = {
     ".mp4", ".avi", ".mov", ".wmv", ".flv", ".webm", ".wav", ".css", ".js", ".woff", ".woff2", ".ttf",
     ".eot", ".swf", ".kml", ".kmz", ".shp",
 }
+EXTERNAL_MODES = ("check", "skip")  # --external: request links to other hosts, or list them as not checked
 MAX_REDIRECTS = 10
 UNCHANGED_TOGETHER = 32  # pages answered 304 handed to the store pipeline in one item
 # Scheduling order: pages by their depth (priority -depth), shallowest first, then every other target.
@@ -179,7 +180,8 @@ class AgencySpider(Spider):
     def __init__(self, url: str | None = None, hosts: str | list[str] = "", max_pages: int | str = 2000,
                  max_depth: int | str = 10, db_url: str | None = None, site_id: int | str | None = None,
                  max_query_variants: int | str = 30, out: str | None = None, today: str | None = None,
-                 previous_site_id: int | str | None = None, **kwargs: Any) -> None:
+                 previous_site_id: int | str | None = None, external: str = "check",
+                 seeds: str | list[str] = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if not url:
             raise ValueError("give the site to crawl: scrapy crawl agency -a url=https://…")
@@ -189,6 +191,10 @@ class AgencySpider(Spider):
         self.max_pages = int(max_pages)
         self.max_depth = int(max_depth)
         self.max_query_variants = int(max_query_variants)
+        if external not in EXTERNAL_MODES:
+            raise ValueError(f"external must be one of {', '.join(EXTERNAL_MODES)}, got {external!r}")
+        self.external = external  # skip: links to other hosts are recorded as not checked, never requested
+        self.seeds = [u.strip() for u in (seeds.split(",") if isinstance(seeds, str) else seeds) if u.strip()]
         self.db_url = db_url
         self.site_id = int(site_id) if site_id is not None else None
         self.standalone_out = out
@@ -244,6 +250,11 @@ class AgencySpider(Spider):
         self.targets[url_key(self.start_url)] = {"mode": "page", "anchors": False, "depth": 0}
         self.pages_scheduled += 1
         yield self._request(self.start_url, mode="page", depth=0, method="GET")
+        for seed in self.seeds:  # extra start pages (tests, pages no link reaches), one click deep
+            if url_key(seed) not in self.targets:
+                self.targets[url_key(seed)] = {"mode": "new", "anchors": False, "depth": 1}
+                for out in self.schedule(seed, 1, False):
+                    yield out
 
     async def revalidate_previous(self) -> None:
         """Ask the previous audit's pages conditionally in one fast pass (crawler.revalidate); a page
@@ -330,6 +341,11 @@ class AgencySpider(Spider):
                                             in_scope=self.in_scope(url)))
             return
         in_scope = self.in_scope(url)
+        if not in_scope and self.external == "skip":
+            state["mode"] = "not-checked"
+            yield LinkResultItem(LinkResult(url=url, error="not-checked",
+                                            error_detail="external link not requested (--external skip)"))
+            return
         if in_scope:
             trap = self.trap_reason(url)
             if trap:
@@ -613,6 +629,11 @@ class AgencySpider(Spider):
             return
         if len(chain) > MAX_REDIRECTS:
             base.error, base.error_detail = "too-many-redirects", f"more than {MAX_REDIRECTS} redirects"
+            yield LinkResultItem(base)
+            return
+        if self.external == "skip" and not self.in_scope(next_url):
+            base.error = "not-checked"
+            base.error_detail = f"redirect to another host not followed (--external skip): {next_url}"[:500]
             yield LinkResultItem(base)
             return
         mode = meta["da_mode"]
