@@ -248,3 +248,33 @@ def test_regions_and_label_values_survive_the_run_store(tmp_path) -> None:
     assert last_update_evidence(read) == last_update_evidence(written)
     assert isinstance(read.to_page_facts(), PageFacts)
     store.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# end to end: each folder served from 127.0.0.1 and audited (tests/realworld_sites.py), results.json
+
+
+@pytest.mark.parametrize("folder", sorted(EXPECTED))
+def test_results_json_page_dates_and_site_dates(folder: str) -> None:
+    """The same dates in results.json. The crawl may reach a file under a second URL too (roads:
+    `lp.html?P`, a form's target): such a URL reads as its file does."""
+    from realworld_sites import audit_realworld, rel
+
+    pages, site_expected = EXPECTED[folder]
+    site = audit_realworld(folder)
+    summary = site["staleness"]
+
+    def file_of(url: str) -> str:
+        return str(rel(url, folder)).split("?", 1)[0]
+
+    crawled = [d["page"] for d in summary["dates"]] + summary["undated_pages"]
+    extra = len(crawled) - len(pages)
+    assert {file_of(url) for url in crawled} == set(pages)
+    for d in summary["dates"]:
+        assert (d["date"], d["source"], d["label"], d["region"]) == pages[file_of(d["page"])], d["page"]
+    assert all(pages[file_of(url)] is None for url in summary["undated_pages"])
+    assert [(e["label"], e["date"], e["raw"], e["region"], e["pages"]) for e in summary["site_dates"]] == [
+        (*entry[:4], entry[4] + extra if entry[4] == len(pages) else entry[4]) for entry in site_expected]
+    stale = {(file_of(f["page"]), f["evidence"]["date"], f["evidence"]["region"])
+             for f in site["findings"] if f["rule"] == "stale-page"}
+    assert stale == {(name, value[0], value[3]) for name, value in pages.items() if value is not None}
