@@ -6,9 +6,18 @@ full-width digits and colons work too): `113-05-20`, `113/05/12`, `113.5.20`, `�
 label or as a whole value), Gregorian `2016/11/01`, `2024-05-12`, `2024年5月12日`, compact `20201231`
 (whole values only). Years with 2–3 digits are ROC years, 4 digits Gregorian.
 
-Evidence order for a page's last update (§4): a labelled date in the body (label ranks in
-data/date_labels.yaml) > page-specific meta (`article:modified_time`…) > HTTP Last-Modified >
+Evidence order for a page's last update (§4): a labelled date in the page's own content (label
+ranks in data/date_labels.yaml) > page-specific meta (`article:modified_time`…) > HTTP Last-Modified >
 DC.Date (weak: often a template constant). `page_last_update` says which source was used.
+
+Content versus chrome (issue 16): a footer's 更新日期 is the site's date, not the page's. The
+extractor records the region of each text line (PageFacts.text_regions, markers in
+data/page_regions.yaml); a labelled date in the chrome, in an attachment row (files: a file's date),
+or a block (label, date as written) repeated on more than half of the site's served pages (at least
+2) is never a page's date; content lines are preferred to unmarked ones, then the label rank, then
+the most recent date. A page whose text carries only such dates (勞動部 home pages: only the footer
+date) is undated by its text and falls to meta, HTTP Last-Modified and DC.Date; the footer dates are
+reported as the site's (`staleness.site_dates`).
 
 This module is a library, not a check: it defines no Check subclass.
 """
