@@ -12,6 +12,8 @@ results were gathered by crawler/a11y.py (all four buckets); this check only int
 - `incomplete` items are not findings: they are listed in the summary for manual review, with
   per-template figures (pages tested, violations by rule).
 Severity: level A -> error (the legal minimum), AA -> warning, AAA or best practice -> notice.
+Scope: only the results of pages on the audited site's hosts are judged (`site_results`); a page of
+another host that reached the results (a redirect, a shared store) says nothing about this site.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from checks.base import AuditContext, Check, CheckMeta, Finding
-from checks.facts import A11yPageResult, SiteFacts
+from checks.facts import A11yPageResult, SiteFacts, url_hostname
 
 DATA = Path(__file__).resolve().parent / "data"
 _SC_TAG = re.compile(r"^wcag(\d)(\d)(\d{1,2})$")
@@ -54,6 +56,30 @@ def freego_rules() -> dict[str, dict[str, str]]:
 @lru_cache(maxsize=1)
 def _axe_to_freego() -> dict[str, str]:
     return {row["axe_rule"]: row["freego"] for row in _read_csv("axe_freego_map.csv")}
+
+
+def site_hosts(facts: SiteFacts) -> frozenset[str]:
+    """The audited site's host names (its hosts in scope and its home page's host), lower-cased."""
+    hosts = {h.lower() for h in facts.hosts if h}
+    home = url_hostname(facts.agency.url) if facts.agency.url else None
+    return frozenset(hosts | ({home} if home else set()))
+
+
+def site_results(facts: SiteFacts) -> list[A11yPageResult]:
+    """The axe results of pages on the audited site (every result when no host is known, as for
+    `disclosure-audit a11y URL…`, which tests exactly the pages it is given)."""
+    hosts = site_hosts(facts)
+    if not hosts:
+        return list(facts.a11y)
+    out = []
+    for r in facts.a11y:
+        try:
+            host = url_hostname(r.url)
+        except ValueError:
+            host = None
+        if host in hosts:
+            out.append(r)
+    return out
 
 
 def wcag_criteria(tags: list[str]) -> list[str]:
@@ -110,7 +136,7 @@ class Accessibility(Check):
     )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
-        tested = [r for r in facts.a11y if r.status == "ok"]
+        tested = [r for r in site_results(facts) if r.status == "ok"]
         summary = ctx.summary.setdefault("accessibility", {})
         summary.update({
             "status": facts.a11y_status,
@@ -217,8 +243,8 @@ def _finding(r: A11yPageResult, v: dict[str, Any], nodes: list[dict[str, Any]], 
         page=r.url,
         target=None,
         detail=(f"無障礙檢測未通過（{_LEVEL_ZH[level]}，WCAG {sc_text}"
-                f"{'，Freego ' + freego if freego else ''}）：{count} 個元素違反 axe 規則 {v['id']}"
-                f"，例如 {example or '（無選擇器）'}{where_zh}。"),
+                f"{'，Freego ' + freego if freego else ''}）：{count} 個元素違反 axe 規則「{v['id']}」"
+                f"{'，例如「' + example + '」' if example else ''}{where_zh}。"),
         detail_en=f"axe rule {v['id']} ({help_text}; WCAG {sc_text}, level {level or 'best practice'}) "
                   f"fails on {count} element(s), e.g. {example or '-'}{where_en}.",
         evidence={

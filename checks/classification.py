@@ -6,6 +6,17 @@ Category.Cake (施政分類) and Category.Service (服務分類) carry the porta
 (../shared/domain/README.md §3, codes/dc_meta_fields.csv). Meta names are matched
 case-insensitively; `DC.coverage.t.min` + `DC.coverage.t.max` together stand for Coverage.
 
+DC.Identifier is the agency code (機關代碼, domain/README.md §3; realworld INDEX §4): 10 characters,
+nine digits and a check letter (310350000Q, 355000000I, 397360000G). The check letter's algorithm is
+not documented in our sources (DGPA publishes the codes, not how the letter is derived), so only the
+form is validated (`invalid-dc-identifier`): an agency name in its place (勞動部 pages:
+`中華民國勞動部`) is reason `agency-name`. When the audit is told the agency's code (`--code`, the
+fleet entry's `code`: `Agency.code`), a well-formed DC.Identifier naming another code, and a
+DC.Publisher naming another agency (not containing, or contained in, the agency's name and sharing
+under half of its character bigrams), mean the template was copied from another agency
+(`dc-identifier-mismatch`, `dc-publisher-mismatch`; seen on a 勞動部 page carrying the
+客家文化發展中心's code).
+
 Codes: every real value fits `^[0-9A-Z][0-9]{2}$`; a Category.Service value must start with one of
 the 18 top-level service codes (data/service_category_top_level.csv). The full Theme and Cake tables
 are not public in our sources, so official tables supplied by the user (CSV, see
@@ -25,11 +36,14 @@ from typing import Any
 from checks.base import AuditContext, Check, CheckMeta, Finding
 from checks.dates import parse_date
 from checks.facts import PageFacts, SiteFacts
-from checks.textnorm import load_csv, load_yaml, norm_loose, overlap
+from checks.textnorm import has_cjk, load_csv, load_yaml, norm_loose, overlap
 
 RULE_CITATION = "行政機關電子資料流通詮釋資料及分類檢索規範（FL043379）；行政機關電子資料流通實施要點第4點"
 CATEGORY_FIELDS = ("Category.Theme", "Category.Cake", "Category.Service")
 CODE_FORM = re.compile(r"^[0-9A-Z][0-9]{2}$")
+AGENCY_CODE = re.compile(r"^([0-9]{9}[A-Z])(?![0-9A-Za-z])")  # a DataID may follow the code (OID+DataID)
+_AGENCY_WORDS = re.compile(r"(政府|部|署|局|處|院|會|所|中心|公所|大學|學校|委員會|辦公室)$")
+PUBLISHER_MIN_OVERLAP = 0.5
 _VALUE_SPLIT = re.compile(r"[,;，；、\s]+")
 
 
@@ -164,9 +178,12 @@ def strip_site_words(text: str, names: Iterable[str]) -> str:
     return out
 
 
-def dc_title_verdict(dc_title: str, title: str, agency_name: str = "") -> tuple[bool, str, float]:
+def dc_title_verdict(dc_title: str, title: str, agency_name: str = "",
+                     own_names: Iterable[str] = ()) -> tuple[bool, str, float]:
     """(mismatch?, reason, similarity) for a page's DC.Title against its <title>.
 
+    `own_names` are the names the page gives itself (DC.Publisher, DC.Creator: ith spells its
+    institute 中央研究所臺灣史研究所 there and in DC.Title), removed like the agency name.
     Equal or contained (after normalisation) → consistent. Otherwise the agency name, the longest
     common substring (when 4+ characters: the shared site name) and generic site words are removed
     from both; a DC.Title left empty while the title still names a page is only the site's name
@@ -177,7 +194,7 @@ def dc_title_verdict(dc_title: str, title: str, agency_name: str = "") -> tuple[
     if not a or not b or a in b or b in a:
         return False, "consistent", 1.0
     common = _longest_common_substring(a, b)
-    names = [agency_name] + ([common] if len(common) >= 4 else [])
+    names = [agency_name, *own_names] + ([common] if len(common) >= 4 else [])
     ra, rb = strip_site_words(a, names), strip_site_words(b, names)
     if not rb or ra == rb or (ra and (ra in rb or rb in ra)):
         return False, "consistent", 1.0
@@ -185,6 +202,68 @@ def dc_title_verdict(dc_title: str, title: str, agency_name: str = "") -> tuple[
         return True, "site-name-only", 0.0
     score = overlap(ra, rb)
     return (score < 0.34), ("different" if score < 0.34 else "consistent"), round(score, 3)
+
+
+def _first(page: PageFacts, name: str) -> str | None:
+    return next((v.strip() for v in page.meta.get(name, []) if v.strip()), None)
+
+
+def identifier_verdict(value: str, agency_name: str = "", agency_code: str | None = None) -> str | None:
+    """Why a DC.Identifier value is wrong (`agency-name`, `form`, `other-agency`), None when right."""
+    m = AGENCY_CODE.match(value)
+    if m is None:
+        loose, name = norm_loose(value), norm_loose(agency_name)
+        named = bool(name) and (name in loose or loose in name)
+        return "agency-name" if named or _AGENCY_WORDS.search(loose) else "form"
+    if agency_code and m.group(1) != agency_code.strip().upper():
+        return "other-agency"
+    return None
+
+
+def publisher_names_other_agency(publisher: str, agency_name: str) -> bool:
+    """True when DC.Publisher names an agency other than `agency_name` (both in Chinese script)."""
+    a, b = norm_loose(publisher), norm_loose(agency_name)
+    if not a or not b or not (has_cjk(a) and has_cjk(b)) or a in b or b in a:
+        return False
+    return overlap(a, b) < PUBLISHER_MIN_OVERLAP
+
+
+def identity_findings(page: PageFacts, agency_name: str, agency_code: str | None) -> Iterator[Finding]:
+    """DC.Identifier not a 機關代碼, or (the agency's code known) another agency's code or name."""
+    identifier = _first(page, "dc.identifier")
+    if identifier:
+        why = identifier_verdict(identifier, agency_name, agency_code)
+        if why in ("agency-name", "form"):
+            what = "是機關名稱而不是機關代碼" if why == "agency-name" else "不是機關代碼"
+            yield Finding(
+                check="classification", rule="invalid-dc-identifier", severity="warning",
+                page=page.url, target=None,
+                detail=f"DC.Identifier 的值「{identifier[:60]}」{what}（機關代碼為 10 碼：9 位數字加 1 個檢查字母）。",
+                detail_en=f"DC.Identifier {identifier[:60]!r} is not an agency code (10 characters: nine digits "
+                          "and a check letter)" + (", it is the agency's name." if why == "agency-name" else "."),
+                evidence={"value": identifier[:200], "reason": why, "check_letter_verified": False},
+            )
+        elif why == "other-agency":
+            yield Finding(
+                check="classification", rule="dc-identifier-mismatch", severity="warning",
+                page=page.url, target=None,
+                detail=f"DC.Identifier 的機關代碼 {identifier[:10]} 與本機關代碼 {agency_code} 不同，"
+                       "網頁範本可能沿用其他機關的設定。",
+                detail_en=f"DC.Identifier {identifier[:10]} is not the agency's code {agency_code}: the page "
+                          "template may have been copied from another agency.",
+                evidence={"value": identifier[:200], "expected": agency_code, "reason": why},
+            )
+    publisher = _first(page, "dc.publisher")
+    if agency_code and publisher and publisher_names_other_agency(publisher, agency_name):
+        yield Finding(
+            check="classification", rule="dc-publisher-mismatch", severity="warning",
+            page=page.url, target=None,
+            detail=f"DC.Publisher「{publisher[:60]}」不是本機關「{agency_name[:60]}」，網頁範本可能沿用其他機關的設定。",
+            detail_en=f"DC.Publisher {publisher[:60]!r} names another agency than {agency_name[:60]!r}: the page "
+                      "template may have been copied from another agency.",
+            evidence={"value": publisher[:200], "expected": agency_name[:200], "agency_code": agency_code,
+                      "similarity": round(overlap(norm_loose(publisher), norm_loose(agency_name)), 3)},
+        )
 
 
 class ClassificationTags(Check):
@@ -196,7 +275,8 @@ class ClassificationTags(Check):
         title_en="Metadata and classification tags",
         indicator="retrieval",
         rule=RULE_CITATION,
-        rules=("missing-metadata", "invalid-category-code", "invalid-dc-date", "dc-title-mismatch"),
+        rules=("missing-metadata", "invalid-category-code", "invalid-dc-date", "dc-title-mismatch",
+               "invalid-dc-identifier", "dc-identifier-mismatch", "dc-publisher-mismatch"),
     )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
@@ -229,13 +309,17 @@ class ClassificationTags(Check):
                     evidence={"value": dc_date[:200]},
                 )
             dc_title = next((v for v in page.meta.get("dc.title", []) if v.strip()), None)
+            yield from identity_findings(page, facts.agency.name, facts.agency.code)
             if dc_title and page.title:
-                mismatch, reason, score = dc_title_verdict(dc_title, page.title, facts.agency.name)
+                own = [v for f in ("dc.publisher", "dc.creator") for v in page.meta.get(f, []) if v.strip()]
+                mismatch, reason, score = dc_title_verdict(dc_title, page.title, facts.agency.name, own)
                 if mismatch:
                     yield Finding(
                         check="classification", rule="dc-title-mismatch", severity="notice",
                         page=page.url, target=None,
-                        detail=f"DC.Title「{dc_title[:60]}」與網頁標題「{page.title[:60]}」不一致。",
+                        detail=(f"DC.Title「{dc_title[:60]}」只有網站名稱，未標示網頁標題「{page.title[:60]}」所指的本頁名稱。"
+                                if reason == "site-name-only"
+                                else f"DC.Title「{dc_title[:60]}」與網頁標題「{page.title[:60]}」不一致。"),
                         detail_en=f"DC.Title {dc_title[:60]!r} does not match the page title {page.title[:60]!r}.",
                         evidence={"dc_title": dc_title[:200], "title": page.title[:200],
                                   "reason": reason, "similarity": score},

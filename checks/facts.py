@@ -80,6 +80,8 @@ class PageFacts:
     anchors: list[str] = field(default_factory=list)  # element ids and <a name> values
     forms: list[dict[str, Any]] = field(default_factory=list)
     accesskeys: list[dict[str, str]] = field(default_factory=list)  # {key, href, text, id}
+    # text inputs that look like a search box, in a <form> or not (crawler.extract.search_inputs)
+    search_inputs: list[dict[str, Any]] = field(default_factory=list)
     noscript: str | None = None  # text of the first <noscript>, None when absent
     images: list[dict[str, Any]] = field(default_factory=list)  # {src, alt (None = no attr)}
     extra: dict[str, Any] = field(default_factory=dict)  # room for later gatherers

@@ -5,7 +5,9 @@ paging and sorting by relevance, date or topic; a usable home page) and §6 (con
 英文版, 站內搜尋, RSS — reported as notices). The search form is found in the stored forms of the
 crawled pages (`find_search_forms`); whether a real query returns results, paged and sortable, is
 measured by the gatherer crawler/search_probe.py and stored in `facts.extra["search"]`, which this
-check only judges.
+check only judges. A search box outside any `<form>` (an input and a button wired by script, as in
+Hyweb's HyUI templates: 基隆市政府 mp.htm) is a site search too (`find_search_boxes`, from
+`PageFacts.search_inputs`); the probe cannot submit it, so whether it works stays unmeasured.
 """
 
 from __future__ import annotations
@@ -64,6 +66,24 @@ def find_search_forms(facts: SiteFacts) -> list[tuple[str, dict[str, Any], str]]
     return out
 
 
+def is_search_box(field: dict[str, Any]) -> bool:
+    """A search-like input a visitor can use: inside a form (Enter submits it), or outside one with
+    a button beside it or inside a `role="search"` region (the page's script submits it)."""
+    return bool(field.get("in_form") or field.get("has_button") or field.get("in_search_role"))
+
+
+def find_search_boxes(facts: SiteFacts, *, in_form: bool = False) -> list[tuple[str, dict[str, Any]]]:
+    """(page URL, input) for every search box outside a form (`in_form`: inside one), home page first."""
+    out = []
+    pages = sorted(facts.pages, key=lambda p: (p.url != facts.agency.url, p.depth, p.url))
+    for page in pages:
+        if page.status is not None and page.status >= 400:
+            continue
+        out.extend((page.url, field) for field in getattr(page, "search_inputs", None) or ()
+                   if bool(field.get("in_form")) == in_form and is_search_box(field))
+    return out
+
+
 class RetrievalAids(FeatureCheck):
     """Site search form present and working; site map, English version and RSS present."""
 
@@ -84,12 +104,16 @@ class RetrievalAids(FeatureCheck):
         findings = super().run(facts, ctx)
         forms = find_search_forms(facts)
         form_pages = list(dict.fromkeys(page_url for page_url, _, _ in forms))  # a set: 10,000 forms
+        box_pages = list(dict.fromkeys(page_url for page_url, _ in find_search_boxes(facts)))
+        # a form whose search box has no query-like name (accesskey S, aria-label 搜尋…): still a search
+        form_pages += [u for u, _ in find_search_boxes(facts, in_form=True) if u not in form_pages]
         probe = facts.extra.get("search") if isinstance(facts.extra.get("search"), dict) else None
         ctx.summary.setdefault("services", {})["site-search"] = {
-            "found": bool(forms), "evidence": form_pages[:10], "probe": probe,
+            "found": bool(forms or box_pages), "evidence": list(dict.fromkeys(form_pages + box_pages))[:10],
+            "scripted": box_pages[:10], "probe": probe,
         }
         home = facts.agency.url
-        if not forms and not (probe and probe.get("form_page")):
+        if not forms and not box_pages and not (probe and probe.get("form_page")):
             findings.append(Finding(
                 check="retrieval", rule="missing-site-search", severity="warning",
                 page=home, target=None,

@@ -46,6 +46,7 @@ POLICY_RULE = "政府網站版型與網頁基本要素（慣例）：隱私權�
 TITLE_RULE = "政府服務品質獎 資訊公開適切性：標題與內容一致"
 MAX_EVIDENCE = 10
 MAX_FEATURE_TEXT = 20  # a feature is a menu/footer entry, not a headline that mentions it
+MAX_FEATURE_WORDS = 8  # the same for a text in Latin script ("Policy on the Protection of Privacy Rights")
 
 EDITABLE_TWIN = {"doc": "odt", "docx": "odt", "xls": "ods", "xlsx": "ods", "ppt": "odp", "pptx": "odp"}
 DOCUMENT_FORMATS = (
@@ -95,10 +96,11 @@ class Feature:
 def features() -> dict[str, Feature]:
     out = {}
     for fid, spec in load_yaml("service_features.yaml")["features"].items():
+        variants = [v["label"] for v in spec.get("variants") or ()]
         out[fid] = Feature(
             id=fid, family=spec["family"], indicator=spec["indicator"], severity=spec["severity"],
             expected=bool(spec.get("expected", True)), title_zh=spec["title_zh"], title_en=spec["title_en"],
-            keywords=tuple(spec.get("keywords") or ()),
+            keywords=tuple(dict.fromkeys([*(spec.get("keywords") or ()), *variants])),
             url_patterns=tuple(re.compile(p, re.IGNORECASE) for p in spec.get("url_patterns") or ()),
             allow_schemes=tuple(spec.get("allow_schemes") or ()),
             link_tags=tuple(spec.get("link_tags") or ("a", "area")),
@@ -187,6 +189,26 @@ def _url_features(target: str) -> list[str]:
     return out
 
 
+def _form_features(page: PageFacts) -> list[str]:
+    """Features a page offers through a form whose address names them: the page is then the feature
+    itself (2015CivilAffairs mail.html, a 意見信箱 form posting to mailbox_act.asp, reached from
+    nowhere but a `#` menu entry)."""
+    out: list[str] = []
+    for form in page.forms:
+        action = defrag(str(form.get("action") or ""))[0]
+        if action and action not in (page.url, page.final_url):
+            out.extend(fid for fid in _url_features(action) if fid not in out)
+    return out
+
+
+def short_label(text: str) -> bool:
+    """A menu or footer entry rather than a headline: at most 20 characters once normalised, or, for
+    a text in Latin script, at most 8 words (English labels are long in characters)."""
+    if text.isascii():
+        return len(text.split()) <= MAX_FEATURE_WORDS
+    return len(norm(text)) <= MAX_FEATURE_TEXT
+
+
 @dataclass
 class FeatureResult:
     evidence: list[str] = field(default_factory=list)
@@ -212,7 +234,7 @@ def detect_features(facts: SiteFacts) -> dict[str, FeatureResult]:
     index = link_index(facts)
     text_hits: dict[str, list[str]] = {}
     for text in index.by_text:
-        hits = matcher.match(text) if len(norm(text)) <= MAX_FEATURE_TEXT else []
+        hits = matcher.match(text) if short_label(text) else []
         if hits:
             text_hits[text] = hits
     url_hits: dict[str, list[str]] = {}
@@ -244,7 +266,7 @@ def detect_features(facts: SiteFacts) -> dict[str, FeatureResult]:
         if page.status is not None and page.status >= 400:
             continue
         names = [page_specific_title(facts, page.title), *(t for lvl, t in page.headings if lvl == 1)]
-        for fid in matcher.match(*(n for n in names if len(norm(n)) <= MAX_FEATURE_TEXT)):
+        for fid in [*matcher.match(*(n for n in names if short_label(n))), *_form_features(page)]:
             if page.url not in results[fid].evidence and len(results[fid].evidence) < MAX_EVIDENCE:
                 results[fid].evidence.append(page.url)
     facts.__dict__["_service_features"] = results

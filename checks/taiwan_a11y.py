@@ -7,7 +7,15 @@ Rules enforced (documented in docs/accessibility.md):
   www.handicap-free.nat.gov.tw); the id is a timestamp and the mark is valid for three years.
 - Conventions of 網站無障礙規範 sites *(convention, domain/README.md §5: notices, never hard failures)*:
   導盲磚 `:::` anchors with accesskey U (top), C (content), Z (bottom) pointing at existing targets,
-  a `<noscript>` notice, and a 網站導覽 page explaining Alt+U / Alt+C / Alt+Z.
+  a `<noscript>` notice, and a 網站導覽 page explaining Alt+U / Alt+C / Alt+Z. Some templates use
+  B or F for the bottom block (BSMI, 新北市稅捐處, 臺中市政府: F; 衛福部英文網 site map: B): they stand
+  for Z, and findings name the key the page really uses. `href="#"` (or an empty href, or `#top`
+  with no such element) jumps to the top of the page, never to the block: a target as missing as
+  a dead `#x`. One key on two elements of a page (行政院公報 prototype: S twice) reaches only one
+  of them (`tw-accesskey-duplicate`).
+- Scope (issue 16 item 9): `tw-badge-level-not-met` needs the browser pass and judges only the
+  axe results of the audited site's own hosts; every other `tw-` rule reads stored page facts and
+  runs with `--no-accessibility` too (docs/accessibility.md).
 A problem repeated on many pages of one template is reported once, on the first page (home first),
 with the number of pages affected.
 """
@@ -24,6 +32,11 @@ from checks.facts import PageFacts, SiteFacts, defrag, url_hostname
 from checks.textnorm import link_index
 
 REQUIRED_KEYS = ("U", "C", "Z")
+# keys some templates use for a required role, in order of preference (Z first when both exist:
+# NCYU has Z for the bottom function area and F for the bottom navigation)
+ROLE_KEYS = {"U": ("U",), "C": ("C",), "Z": ("Z", "B", "F")}
+ROLE_ZH = {"U": "上方區塊", "C": "中央內容區", "Z": "下方區塊"}
+BROWSER_RULES = ("tw-badge-level-not-met",)  # need the axe pass; the other tw- rules read page facts
 BADGE_HOSTS = ("accessibility.moda.gov.tw", "www.handicap-free.nat.gov.tw", "handicap-free.nat.gov.tw")
 BADGE_VALID_YEARS = 3
 _BADGE_ALT = re.compile(r"無障礙.*(檢測|標章|等級)|(檢測|等級).*無障礙|accessib", re.IGNORECASE)
@@ -40,9 +53,11 @@ _LEVELS_UP_TO = {"A": ("A",), "AA": ("A", "AA"), "AAA": ("A", "AA", "AAA")}
 
 
 def _html_pages(facts: SiteFacts) -> list[PageFacts]:
-    """In-scope HTML pages that answered, home page first (so shared problems land on the home page)."""
-    pages = [p for p in facts.pages
-             if (p.status is None or 200 <= p.status < 300) and "html" in (p.content_type or "text/html").lower()]
+    """In-scope HTML pages that answered, home page first (so shared problems land on the home page),
+    then by click depth and URL: the page a grouped finding names never depends on crawl order."""
+    pages = sorted((p for p in facts.pages
+                    if (p.status is None or 200 <= p.status < 300) and "html" in (p.content_type or "text/html").lower()),
+                   key=lambda p: (p.depth, p.url))
     home = facts.page(facts.agency.url) if facts.agency.url else None
     if home is not None and home in pages:
         pages.remove(home)
@@ -64,10 +79,14 @@ def missing_target(page: PageFacts, href: str) -> str | None:
     """The fragment an in-page href points at when no element has that id or name, else None.
 
     Browsers strip spaces around href values but keep them in id values, so `href="#aC "` finds only
-    `id="aC"`, never `id="aC "` (the Keelung template bug). Empty and `top` fragments are the top.
+    `id="aC"`, never `id="aC "` (the Keelung template bug). `#`, an empty or absent href and `#top`
+    without such an element lead to the top of the page, not to a block: the missing fragment is
+    then "" (or "top"). A `javascript:` href and a link to another page are not judged here.
     """
     href = href.strip()
-    if not href or href.lower().startswith("javascript:"):
+    if not href:
+        return ""
+    if href.lower().startswith("javascript:"):
         return None
     if not href.startswith("#"):
         base, fragment = urldefrag(href)
@@ -77,9 +96,65 @@ def missing_target(page: PageFacts, href: str) -> str | None:
     else:
         fragment = href[1:]
     fragment = unquote(fragment)
-    if fragment == "" or fragment.lower() == "top":
-        return None
-    return None if fragment in set(page.anchors) else fragment
+    return None if fragment and fragment in set(page.anchors) else fragment
+
+
+def role_keys(page: PageFacts) -> dict[str, str | None]:
+    """The key the page uses for each required role (U, C, Z; B or F stand for Z), None when absent."""
+    keys = accesskeys_of(page)
+    return {role: next((k for k in candidates if k in keys), None) for role, candidates in ROLE_KEYS.items()}
+
+
+def duplicate_keys(page: PageFacts) -> dict[str, int]:
+    """Keys set on more than one element of the page, with the number of elements."""
+    counts: dict[str, int] = {}
+    for ak in page.accesskeys:
+        key = (ak.get("key") or "").strip().upper()
+        if key:
+            counts[key] = counts.get(key, 0) + 1
+    return {k: n for k, n in sorted(counts.items()) if n > 1}
+
+
+def accesskey_verdicts(page: PageFacts) -> dict[str, str]:
+    """Per key of the page: `ok` or `target-missing`; per required role absent: `missing`.
+
+    Keys are the page's own (F stays F); a role is named by its key only when the page lacks it
+    (`Z: missing` on a page with neither Z, B nor F)."""
+    out = {key: ("ok" if missing_target(page, ak.get("href") or "") is None else "target-missing")
+           for key, ak in accesskeys_of(page).items()}
+    for role, key in role_keys(page).items():
+        if key is None:
+            out[role] = "missing"
+    return dict(sorted(out.items()))
+
+
+def _key_name(key: str, role: str) -> tuple[str, str]:
+    """How a key is named in a finding: `F（下方區塊）` when it stands for a role of another letter."""
+    if key != role and role in ROLE_ZH:
+        return f"{key}（{ROLE_ZH[role]}，相當於 {role}）", f"{key} (the {role} role)"
+    return key, key
+
+
+def _target_missing(key: str, role: str, href: str, fragment: str, group: list[PageFacts]) -> Finding:
+    zh, en = _also(group)
+    name_zh, name_en = _key_name(key, role)
+    if fragment in ("", "top"):
+        shown = href or "（空白）"
+        detail = f"快速鍵 {name_zh} 的連結 {shown} 只會回到頁面頂端，沒有指向區塊錨點{zh}。"
+        detail_en = f"Access key {name_en} links to {href or 'nothing'}, which only jumps to the top of the page{en}."
+        ids_like: list[str] = []
+    else:
+        ids_like = [a for a in group[0].anchors if a.strip() == fragment and a != fragment][:3]
+        hint = f"；頁面上的 id 屬性值為「{ids_like[0]}」（多了空白，無法對應）" if ids_like else ""
+        detail = f"快速鍵 {name_zh} 的連結 {href} 指向不存在的錨點 #{fragment}{hint}{zh}。"
+        detail_en = f"Access key {name_en} links to {href}, but no element has id or name {fragment!r}{en}."
+    return Finding(
+        check="accessibility", rule="tw-accesskey-target-missing", severity="warning",
+        page=group[0].url, target=None, detail=detail, detail_en=detail_en,
+        evidence={"key": key, "role": role, "href": href, "fragment": fragment,
+                  "reason": "top-of-page" if fragment in ("", "top") else "no-such-anchor",
+                  "example": f"a[accesskey={key}]", "near_miss_ids": ids_like, **_pages_evidence(group)},
+    )
 
 
 def _hostname(url: str) -> str | None:
@@ -177,7 +252,7 @@ class TaiwanAccessibility(Check):
         title_en="Accessibility badge and Taiwan's page conventions",
         indicator="retrieval",
         rule="身心障礙者權益保障法 §52-2（無障礙檢測與標章）；網站無障礙規範 110.07 慣例：導盲磚、noscript、網站導覽快速鍵說明",
-        rules=("tw-accesskey-missing", "tw-accesskey-target-missing", "tw-noscript-missing",
+        rules=("tw-accesskey-missing", "tw-accesskey-target-missing", "tw-accesskey-duplicate", "tw-noscript-missing",
                "tw-sitemap-accesskey-help-missing", "tw-badge-missing", "tw-badge-link-invalid",
                "tw-badge-expired", "tw-badge-level-not-met"),
     )
@@ -188,38 +263,46 @@ class TaiwanAccessibility(Check):
             return []
         findings = self._accesskeys(pages) + self._noscript(pages) + self._sitemap(facts, pages)
         findings += self._badge(facts, ctx, pages[0].url)
+        ran = facts.a11y_status == "ok"
+        ctx.summary.setdefault("accessibility", {})["tw_rules"] = {
+            "static": [r for r in self.meta.rules if r not in BROWSER_RULES],
+            "browser": list(BROWSER_RULES),
+            "not_run": [] if ran else list(BROWSER_RULES),
+        }
         return findings
 
     def _accesskeys(self, pages: list[PageFacts]) -> list[Finding]:
         out: list[Finding] = []
-        missing = [(tuple(k for k in REQUIRED_KEYS if k not in accesskeys_of(p)), p) for p in pages]
-        for keys, group in _grouped([(k, p) for k, p in missing if k]):
+        missing = [(tuple(r for r, key in role_keys(p).items() if key is None), p) for p in pages]
+        for roles, group in _grouped([(r, p) for r, p in missing if r]):
             zh, en = _also(group)
             out.append(Finding(
                 check="accessibility", rule="tw-accesskey-missing", severity="notice", page=group[0].url,
                 target=None,
-                detail=f"缺少導盲磚快速鍵 {'/'.join(keys)}（慣例：U 上方、C 中央內容、Z 下方，以 ::: 錨點標示）{zh}。",
-                detail_en=f"No access key {'/'.join(keys)} anchor (the ::: U/C/Z convention){en}.",
-                evidence={"missing": list(keys),
-                          "found": sorted(accesskeys_of(group[0])), **_pages_evidence(group)},
+                detail=f"缺少導盲磚快速鍵 {'/'.join(roles)}（慣例：U 上方、C 中央內容、Z 下方，以 ::: 錨點標示）{zh}。",
+                detail_en=f"No access key {'/'.join(roles)} anchor (the ::: U/C/Z convention){en}.",
+                evidence={"missing": list(roles), "found": sorted(accesskeys_of(group[0])),
+                          "roles": {r: k for r, k in role_keys(group[0]).items() if k}, **_pages_evidence(group)},
             ))
-        broken: list[tuple[tuple[str, str, str], PageFacts]] = []
+        broken: list[tuple[tuple[str, str, str, str], PageFacts]] = []
         for page in pages:
+            roles = {k: r for r, k in role_keys(page).items() if k}
             for key, ak in accesskeys_of(page).items():
                 fragment = missing_target(page, ak.get("href") or "")
                 if fragment is not None:
-                    broken.append(((key, (ak.get("href") or "").strip(), fragment), page))
-        for (key, href, fragment), group in _grouped(broken):
+                    broken.append(((key, roles.get(key, key), (ak.get("href") or "").strip(), fragment), page))
+        for (key, role, href, fragment), group in _grouped(broken):
+            out.append(_target_missing(key, role, href, fragment, group))
+        duplicated = [(key, p) for p in pages for key in duplicate_keys(p)]
+        for key, group in _grouped(duplicated):
             zh, en = _also(group)
-            ids_like = [a for a in group[0].anchors if a.strip() == fragment and a != fragment][:3]
-            hint = f"；頁面上的 id 為 {ids_like[0]!r}（含空白，無法對應）" if ids_like else ""
             out.append(Finding(
-                check="accessibility", rule="tw-accesskey-target-missing", severity="warning",
-                page=group[0].url, target=None,
-                detail=f"快速鍵 {key} 的連結 {href} 指向不存在的錨點 #{fragment}{hint}{zh}。",
-                detail_en=f"Access key {key} links to {href}, but no element has id or name {fragment!r}{en}.",
-                evidence={"key": key, "href": href, "fragment": fragment, "example": f"a[accesskey={key}]",
-                          "near_miss_ids": ids_like, **_pages_evidence(group)},
+                check="accessibility", rule="tw-accesskey-duplicate", severity="notice", page=group[0].url,
+                target=None,
+                detail=f"快速鍵 {key} 同時設定在 {duplicate_keys(group[0])[key]} 個元素上，按下時只會到達其中一個{zh}。",
+                detail_en=f"Access key {key} is set on {duplicate_keys(group[0])[key]} elements; "
+                          f"only one of them can be reached{en}.",
+                evidence={"key": key, "elements": duplicate_keys(group[0])[key], **_pages_evidence(group)},
             ))
         return out
 
@@ -314,11 +397,12 @@ class TaiwanAccessibility(Check):
         claimed = badge["level_equivalent"]
         if not claimed or facts.a11y_status != "ok":
             return []
-        from checks.accessibility import wcag_level  # the same tag -> level reading as the axe check
+        # the same tag -> level reading and the same site scope as the axe check
+        from checks.accessibility import site_results, wcag_level
 
         allowed = _LEVELS_UP_TO[claimed]
         failing: dict[str, dict[str, Any]] = {}
-        for result in facts.a11y:
+        for result in site_results(facts):
             if result.status != "ok":
                 continue
             for v in result.violations:
@@ -329,7 +413,7 @@ class TaiwanAccessibility(Check):
         if not failing:
             return []
         rules = sorted(failing.values(), key=lambda e: (e["level"], -e["pages"], e["rule"]))
-        names = "、".join(f"{e['rule']}（{e['level']}）" for e in rules[:8])
+        names = "、".join(f"「{e['rule']}」（{e['level']} 級）" for e in rules[:8])
         return [Finding(
             check="accessibility", rule="tw-badge-level-not-met", severity="warning", page=where, target=None,
             detail=f"網站標示通過 {badge['claimed_level']} 等級無障礙檢測，但自動檢測發現該等級以內的規則未通過：{names}。",

@@ -193,6 +193,7 @@ def extract_page(html: str, url: str, *, final_url: str | None = None) -> Parsed
                 "id": el.get("id") or "",
                 "title": el.get("title") or "",
             })
+    facts.search_inputs = search_inputs(root)
     noscript = root.find(".//noscript")
     if noscript is not None:
         facts.noscript = clean(noscript.text_content())[:500]
@@ -218,6 +219,57 @@ def extract_page(html: str, url: str, *, final_url: str | None = None) -> Parsed
             if m:
                 links.append(LinkRef(url, resolve(base_url, m.group(1).strip()), "", "meta-refresh"))
     return ParsedPage(facts, links)
+
+
+_SEARCH_WORDS = re.compile(r"search|query|keyword|搜尋|查詢|檢索|關鍵字", re.IGNORECASE)
+_BUTTON_TYPES = ("submit", "button", "image")
+MAX_SEARCH_INPUTS = 10
+
+
+def search_inputs(root: etree._Element) -> list[dict[str, str | bool]]:
+    """Text inputs that present themselves as a search box, inside a `<form>` or not (`in_form`).
+
+    Hyweb's HyUI templates (基隆市政府 mp.htm…) put the site search in a `<div role="search">` with an
+    input and a 查詢 button wired by script, and no form: a crawler that reads forms only finds no
+    search. Inside a form, the search box often has no query-like name (`name="username"
+    id="mustSameAsId" accesskey="S"`, BSMI), so the form alone does not tell. Recorded (judged in
+    checks/retrieval.py): the input's attributes, whether a button sits beside it (within three
+    levels) and whether it is inside `role="search"`. An input counts when
+    its type is search, it carries accesskey S, it is inside `role="search"`, or its name, id,
+    placeholder, title, aria-label, or the id or class of its button's container speaks of searching.
+    """
+    out: list[dict[str, str | bool]] = []
+    for field in root.iter("input"):
+        kind = (field.get("type") or "text").strip().lower()
+        if kind not in ("text", "search"):
+            continue
+        in_form = any(a.tag == "form" for a in field.iterancestors())
+        attrs = {name: clean(field.get(attr))[:100] for name, attr in (
+            ("name", "name"), ("id", "id"), ("placeholder", "placeholder"), ("title", "title"),
+            ("aria_label", "aria-label"), ("accesskey", "accesskey"))}
+        region = any((a.get("role") or "").strip().lower() == "search" for a in field.iterancestors())
+        container, has_button = _search_container(field)
+        hint = " ".join([*attrs.values(), *(container.get(k) or "" for k in ("id", "class"))]
+                        if container is not None else attrs.values())
+        if kind != "search" and attrs["accesskey"].upper() != "S" and not region and not _SEARCH_WORDS.search(hint):
+            continue
+        out.append({**attrs, "type": kind, "has_button": has_button, "in_search_role": region, "in_form": in_form})
+        if len(out) >= MAX_SEARCH_INPUTS:
+            break
+    return out
+
+
+def _search_container(field: etree._Element, levels: int = 3) -> tuple[etree._Element | None, bool]:
+    """The nearest ancestor (at most `levels` up) holding a button next to `field`, and whether found."""
+    el = field.getparent()
+    for _ in range(levels):
+        if el is None:
+            break
+        if any(b is not field and (b.tag == "button" or (b.get("type") or "").lower() in _BUTTON_TYPES)
+               for b in el.iter("button", "input")):
+            return el, True
+        el = el.getparent()
+    return field.getparent(), False
 
 
 def resolve(base: str, raw: str) -> str:

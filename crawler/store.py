@@ -504,7 +504,7 @@ class Store:
                     small = {name: data[name] for name in SMALL_FIELDS if name in data}
                     if small.get("headings"):
                         small["headings"] = [tuple(h) for h in small["headings"]]
-                    for name in ("headings", "anchors", "forms", "accesskeys", "images"):
+                    for name in ("headings", "anchors", "forms", "accesskeys", "images", "search_inputs"):
                         if small.get(name):
                             small[name] = shared.share_items(small[name])
                     for name in ("content_type", "encoding", "lang", "last_modified", "noscript"):
