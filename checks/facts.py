@@ -71,6 +71,12 @@ class PageFacts:
     headings: list[tuple[int, str]] = field(default_factory=list)
     meta: dict[str, list[str]] = field(default_factory=dict)  # lower-cased name/property -> values
     text: str = ""  # visible text, block elements on their own lines, bounded in length
+    # the page region of the text's lines: [first line, end line (exclusive), region] runs, region
+    # content | chrome | files (attachment rows); lines in no run are unmarked (crawler/extract.py)
+    text_regions: list[list[Any]] = field(default_factory=list)
+    # values the markup labels: {line (of the text), via: dt | time, label, value[, datetime]} for
+    # <dt>label</dt><dd>value</dd> and <time title="label">value</time> (a title can be a date's only label)
+    label_values: list[dict[str, Any]] = field(default_factory=list)
     anchors: list[str] = field(default_factory=list)  # element ids and <a name> values
     forms: list[dict[str, Any]] = field(default_factory=list)
     accesskeys: list[dict[str, str]] = field(default_factory=list)  # {key, href, text, id}
