@@ -50,6 +50,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "category": "應主動公開之資訊",
         "found": "已公開",
         "not_found": "未發現",
+        "status_unverified": "無法確認（連結未能驗證）",
+        "status_dead": "連結失效",
         "evidence": "佐證",
         "fix_first": "優先改善項目",
         "fix_first_intro": "依可增加之分數排序：修正該項目的所有問題後，資訊流通服務分數可增加的分數。",
@@ -205,6 +207,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "category": "Information to disclose",
         "found": "Published",
         "not_found": "Not found",
+        "status_unverified": "Not verified (link could not be checked)",
+        "status_dead": "Link broken",
         "evidence": "Evidence",
         "fix_first": "Fix these first",
         "fix_first_intro": "Sorted by the points the information-services score gains when every problem of the criterion is fixed.",
@@ -404,3 +408,24 @@ def feature_title(feature: str, lang: str) -> str:
     if pair is None:
         return feature
     return pair[1] if lang == "en" else pair[0]
+
+
+STATUSES = ("found", "unverified", "dead", "missing")
+
+
+def entry_status(entry: object) -> str:
+    """found | unverified | dead | missing of a §7 item or a feature in results.json; entries written
+    before `status` existed carry only `found` (then a miss is `missing`)."""
+    if not isinstance(entry, dict):
+        return "found" if entry else "missing"
+    status = entry.get("status")
+    if status in STATUSES:
+        return str(status)
+    return "found" if entry.get("found") else "missing"
+
+
+def status_text(status: str, lang: str, *, found_word: str = "found") -> str:
+    """The word a report shows for a status; `found_word` names the string used for `found`."""
+    t = strings(lang)
+    return {"found": t[found_word], "unverified": t["status_unverified"], "dead": t["status_dead"]}.get(
+        status, t["not_found"] if found_word == "found" else t["no"])
