@@ -360,6 +360,12 @@ RULE_TITLES: dict[str, tuple[str, str]] = {
     "tw-badge-missing": ("缺少無障礙標章", "No accessibility badge"),
     "tw-badge-expired": ("無障礙標章逾期", "Accessibility badge expired"),
     "tw-badge-level-not-met": ("未達標章宣稱等級", "Claimed badge level not met"),
+    "tls-distrusted-by-chrome": ("憑證不受 Chrome 瀏覽器信任（中華電信根憑證）", "Certificate distrusted by Chrome (Chunghwa Telecom root)"),
+    "http-not-redirected": ("HTTP 未轉址至 HTTPS", "http:// does not redirect to https://"),
+    "mixed-content": ("HTTPS 網頁載入未加密內容", "Mixed content on an HTTPS page"),
+    "tls-legacy-version": ("仍接受已淘汰的 TLS 版本", "Deprecated TLS version accepted"),
+    "tls-expiring": ("憑證即將到期", "Certificate expires soon"),
+    "missing-security-headers": ("缺少安全標頭", "Security headers missing"),
 }
 
 FEATURE_TITLES: dict[str, tuple[str, str]] = {
