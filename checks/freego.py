@@ -280,7 +280,7 @@ class BadgeSection6(Check):
             return None
         size = f"{intrinsic[0]} × {intrinsic[1]}" if "image" in problems else \
             f"{shown[0] if shown[0] is not None else '?'} × {shown[1] if shown[1] is not None else '?'}"
-        how_zh = "圖檔本身" if problems[0] == "image" else "網頁顯示時（width／height 屬性）"
+        how_zh = "圖檔本身" if problems[0] == "image" else "網頁顯示時（`width`／`height` 屬性）"
         how_en = "the image file is" if problems[0] == "image" else "the page shows it at (width/height)"
         return Finding(
             check="accessibility", rule="tw-badge-size", severity="notice", page=home.url, target=img["url"],

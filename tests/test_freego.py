@@ -22,8 +22,8 @@ from checks.base import AuditContext
 from checks.facts import A11yPageResult
 from checks.freego import BadgeSection6, FreegoStatic, refresh_target, static_failures
 from checks.taiwan_a11y import TaiwanAccessibility
-from crawler.static_a11y import css_scan, dom_scan, image_size
 from crawler.extract import extract_page, parse_document
+from crawler.static_a11y import css_scan, dom_scan, image_size
 
 BASE = "http://127.0.0.1:8000"
 CERT = "https://accessibility.moda.gov.tw/Applications/Detail?category=20250101120000"
@@ -115,8 +115,8 @@ def test_findings_carry_code_level_and_are_grouped_over_pages() -> None:
                    ("freego-font-size-absolute", "warning", "CS2140401C", "AA", f"{BASE}/", 2),
                    ("freego-nav-empty", "error", "HM1240102C", "A", f"{BASE}/", 2)]
     font = next(f for f in findings if f.rule == "freego-font-size-absolute")
-    assert font.detail == ("Freego CS2140401C（AA 級，WCAG 1.4.4）：字型大小以 px、pt 等絕對單位指定（應使用 em、百分比或"
-                           "具名尺寸），共 1 處，例如「<div style=\"font-size: 12px\">」（同樣情形共 2 頁，僅報告一次）。")
+    assert font.detail == ("Freego CS2140401C（AA 級，WCAG 1.4.4）：字型大小以 `px`、`pt` 等絕對單位指定（應使用 `em`、"
+                           "百分比或具名尺寸），共 1 處，例如「<div style=\"font-size: 12px\">」（同樣情形共 2 頁，僅報告一次）。")
     summary = ctx.summary["accessibility"]["freego"]
     assert summary["level"] == "AA" and summary["pages_scanned"] == 3
     assert summary["not_judged"] == ["CS3140801C", "CS3140802C", "HM3240900C"]  # AAA, site claims AA
