@@ -13,9 +13,10 @@ Rules enforced (documented in docs/accessibility.md):
   with no such element) jumps to the top of the page, never to the block: a target as missing as
   a dead `#x`. One key on two elements of a page (行政院公報 prototype: S twice) reaches only one
   of them (`tw-accesskey-duplicate`).
-- Scope (issue 16 item 9): `tw-badge-level-not-met` needs the browser pass and judges only the
-  axe results of the audited site's own hosts; every other `tw-` rule reads stored page facts and
-  runs with `--no-accessibility` too (docs/accessibility.md).
+- Scope (issue 16 item 9): `tw-badge-level-not-met` judges the axe results of the audited site's
+  own hosts and, since issue 18, the static Freego failures (checks/freego.py), so without the
+  browser pass it is judged on those alone (`partial`); every other `tw-` rule reads stored page
+  facts and runs with `--no-accessibility` too (docs/accessibility.md).
 A problem repeated on many pages of one template is reported once, on the first page (home first),
 with the number of pages affected.
 """
