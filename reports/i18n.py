@@ -366,6 +366,17 @@ RULE_TITLES: dict[str, tuple[str, str]] = {
     "tls-legacy-version": ("仍接受已淘汰的 TLS 版本", "Deprecated TLS version accepted"),
     "tls-expiring": ("憑證即將到期", "Certificate expires soon"),
     "missing-security-headers": ("缺少安全標頭", "Security headers missing"),
+    "tw-badge-size": ("無障礙標章尺寸不符", "Badge is not 88 × 31 px"),
+    "tw-badge-placement": ("無障礙標章未依規定張貼", "Badge not posted as required"),
+    "freego-font-size-absolute": ("字型大小使用絕對單位", "Font size in absolute units"),
+    "freego-fieldset-legend-missing": ("表單群組缺少說明標題", "Fieldset without legend"),
+    "freego-nav-empty": ("導覽區塊沒有內容", "Empty navigation block"),
+    "freego-img-empty-alt-title": ("空白替代文字的圖片設有標題屬性", "Image with empty alt has a title"),
+    "freego-deprecated-element": ("使用已廢止的 HTML 元素", "Obsolete HTML element"),
+    "freego-lang-same-as-root": ("重複標示整頁語言", "Element repeats the page language"),
+    "freego-link-title-missing": ("鏈結缺少標題屬性", "Link without title attribute"),
+    "freego-max-width-absolute": ("欄寬使用絕對單位", "Column width in absolute units"),
+    "freego-line-height-absolute": ("行距使用絕對單位", "Line height in absolute units"),
 }
 
 FEATURE_TITLES: dict[str, tuple[str, str]] = {
