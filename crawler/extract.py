@@ -15,6 +15,7 @@ import lxml.html
 from lxml import etree
 
 from checks.facts import LinkRef, PageFacts
+from crawler.personal_ids import mask_page
 
 MAX_TEXT_CHARS = 200_000
 MAX_LINKS_PER_PAGE = 5_000
@@ -196,6 +197,7 @@ def extract_page(html: str, url: str, *, final_url: str | None = None) -> Parsed
             m = _REFRESH_URL.search(meta.get("content") or "")
             if m:
                 links.append(LinkRef(url, resolve(base_url, m.group(1).strip()), "", "meta-refresh"))
+    mask_page(facts, links)  # identity numbers never reach the store in full (crawler/personal_ids.py)
     return ParsedPage(facts, links)
 
 

@@ -257,6 +257,13 @@ def gather_not_found(facts: SiteFacts, opts: AuditOptions) -> None:
     _record_probe(facts, "not_found", probe_not_found, opts)
 
 
+def gather_documents(facts: SiteFacts, opts: AuditOptions) -> None:
+    """Read the text of the site's own documents for identity numbers (masked; crawler/documents.py)."""
+    from crawler.documents import gather_documents as read_documents
+
+    _record_probe(facts, "documents", read_documents, opts)
+
+
 def gather_accessibility(store: Store, site_id: int, facts: SiteFacts, opts: AuditOptions) -> None:
     if not opts.accessibility:
         facts.a11y_status, facts.a11y_detail = "not_run", "已停用（--no-accessibility）/ disabled by --no-accessibility"
@@ -437,6 +444,7 @@ def _gather_and_reuse(store: Store, site_id: int, opts: AuditOptions, facts: Sit
     gather_tls(facts, opts)
     gather_search(facts, opts, query=_previous_query(previous) if same_facts else None)
     gather_not_found(facts, opts)
+    gather_documents(facts, opts)
     gather_accessibility(store, site_id, facts, opts)
     if digest_of_facts is not None:
         facts.extra["facts_digest"] = digest_of_facts
