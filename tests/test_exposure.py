@@ -41,8 +41,8 @@ ODS_MIME = "application/vnd.oasis.opendocument.spreadsheet"
 
 # --- the algorithms, against published examples --------------------------------------------------------
 @pytest.mark.parametrize(("number", "kind"), [
-    ("A123456789", "national-id"),  # 內政部's own example of a valid 身分證統一編號
-    ("A800000014", "resident-new"),  # 移民署's example of a new-format 統一證號 (2021)
+    ("A123456789", "national-id"),  # the example most write-ups of the rule use
+    ("A800000014", "resident-new"),  # a new-format 統一證號 (2021) example validators use
     ("AC01234567", "resident-old"),  # old format: C counts as 2 (the last digit of its code 12)
     ("TB12345673", "resident-old"),
     ("H901234568", "resident-new"),
@@ -356,7 +356,7 @@ def test_no_full_number_is_kept_anywhere_the_tool_writes(audited):
         for secret in secrets:
             for encoding in ("utf-8", "utf-16-le"):
                 assert secret.encode(encoding) not in data, (name, secret[:3])
-    assert b"A12****789" in blobs["results.json"] and "A12****789".encode() in blobs["findings.csv"]
+    assert b"A12****789" in blobs["results.json"] and b"A12****789" in blobs["findings.csv"]
     staff = audited["facts"].page(audited["base"] + "/staff.html")
     assert "A12****789" in staff.text and INVALID[0] in staff.text  # a wrong check digit is no number: kept
     assert staff.extra["personal_ids"]["count"] == 3
