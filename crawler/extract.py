@@ -17,11 +17,8 @@ import lxml.html
 from lxml import etree
 
 from checks.facts import LinkRef, PageFacts
-<<<<<<< HEAD
-from crawler.personal_ids import mask_page
-=======
 from checks.textnorm import load_yaml
->>>>>>> main
+from crawler.personal_ids import mask_page
 
 MAX_TEXT_CHARS = 200_000
 MAX_LINKS_PER_PAGE = 5_000
