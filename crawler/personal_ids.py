@@ -91,7 +91,8 @@ class Found:
 
 
 def scan(text: str, found: Found) -> str:
-    """`text` with every valid number masked; what was recognised is added to `found`."""
+    """`text` with every valid number masked (same length: line numbers and offsets stay valid);
+    what was recognised is added to `found`."""
     if not text or len(text) < 10:
         return text
     probe = text.translate(_FULL_WIDTH)
@@ -135,6 +136,10 @@ def mask_page(facts: Any, links: list[Any]) -> None:
             item["title"] = scan(item.get("title") or "", found)
     for key in facts.accesskeys:
         key["text"] = scan(key.get("text") or "", found)
+    for item in getattr(facts, "label_values", None) or []:  # <dt>身分證字號</dt><dd>…</dd>
+        for name in ("label", "value"):
+            if isinstance(item.get(name), str):
+                item[name] = scan(item[name], found)
     for link in links:
         link.text = scan(link.text, found)
     if found.count:

@@ -231,7 +231,8 @@ def audited(tmp_path_factory, monkeypatch_module):
         (f"{ext.url}/leak.pdf", "外站檔案")])
     site.html("/", page("測試市政府", links))
     site.html("/staff.html", staff)
-    site.html("/notice.html", page("公告", f"<p>案號 {INVALID[7]}</p>"))
+    site.html("/notice.html", page("公告", f"<p>案號 {INVALID[7]}</p><dl><dt>申請人身分證字號</dt>"
+                                         f"<dd>{VALID['page'][0]}</dd></dl>"))
     for path, body in [("/upload/", APACHE), ("/backup/", NGINX), ("/docs/", IIS), ("/pub/", LIGHTTPD),
                        ("/share/", TOMCAT), ("/products.html", NOT_A_LISTING)]:
         site.html(path, body)
@@ -304,6 +305,7 @@ def test_identity_numbers_with_a_valid_check_digit_fire_in_pages_and_documents(a
     found = {(_rel(audited, f["page"]), _rel(audited, f["target"])): [n["masked"] for n in f["evidence"]["numbers"]]
              for f in _rule(audited, "personal-data-exposed")}
     assert found == {
+        ("/notice.html", None): ["A12****789"],  # in a <dt>/<dd> pair (label_values are masked too)
         ("/staff.html", None): ["A12****789", "AC0****567", "N11****114"],
         ("/", "/files/list.pdf"): ["B12****780"],
         ("/", "/files/roster.odt"): ["A80****014"],
@@ -311,7 +313,7 @@ def test_identity_numbers_with_a_valid_check_digit_fire_in_pages_and_documents(a
         ("/", "/files/sheet.xlsx"): ["F22****133"],
         ("/", "/files/form.docx"): ["H90****568"],
     }
-    staff = next(f for f in _rule(audited, "personal-data-exposed") if f["target"] is None)
+    staff = next(f for f in _rule(audited, "personal-data-exposed") if f["page"].endswith("/staff.html"))
     assert staff["severity"] == "error"
     assert staff["evidence"]["kinds"] == {"national-id": 2, "resident-old": 1}
     assert staff["evidence"]["count"] == 3 and staff["evidence"]["masked"] is True
