@@ -362,3 +362,24 @@ def test_no_full_number_is_kept_anywhere_the_tool_writes(audited):
     staff = audited["facts"].page(audited["base"] + "/staff.html")
     assert "A12****789" in staff.text and INVALID[0] in staff.text  # a wrong check digit is no number: kept
     assert staff.extra["personal_ids"]["count"] == 3
+
+
+def test_no_real_agency_page_is_a_listing_or_carries_an_identity_number():
+    """INDEX §1/§5: none of the real pages is a directory listing or publishes an identity number (their
+    notes list neither); every page is read as the crawler reads it, so a false alarm would show here."""
+    from disclosure_helpers import REALWORLD
+
+    from checks.exposure import listing_server
+    from crawler.encoding import decode_html
+    from crawler.extract import extract_page
+
+    files = sorted(p for p in REALWORLD.rglob("*") if p.suffix.lower() in (".htm", ".html"))
+    if not files:
+        pytest.skip("real-world test material not found: ../shared/realworld")
+    alarms = []
+    for path in files:
+        html, _encoding, _source = decode_html(path.read_bytes(), "text/html")
+        facts = extract_page(html, f"http://127.0.0.1:8000/{path.name}").facts
+        if listing_server(facts) or "personal_ids" in facts.extra:
+            alarms.append(str(path.relative_to(REALWORLD)))
+    assert len(files) >= 50 and alarms == []
