@@ -214,6 +214,10 @@ def extract_page(html: str, url: str, *, final_url: str | None = None) -> Parsed
             links.append(LinkRef(url, resolve(base_url, raw), element_text(el), tag))
             if len(links) >= MAX_LINKS_PER_PAGE:
                 break
+    page_scheme = (final_url or url).split(":", 1)[0].lower()
+    insecure = plain_http_subresources(root, base_url) if page_scheme == "https" else []
+    if insecure:  # only an https page can load mixed content
+        facts.extra["http_subresources"] = insecure
     for meta in root.iter("meta"):
         if (meta.get("http-equiv") or "").lower() == "refresh":
             m = _REFRESH_URL.search(meta.get("content") or "")
@@ -226,6 +230,30 @@ def extract_page(html: str, url: str, *, final_url: str | None = None) -> Parsed
 _SEARCH_WORDS = re.compile(r"search|query|keyword|搜尋|查詢|檢索|關鍵字", re.IGNORECASE)
 _BUTTON_TYPES = ("submit", "button", "image")
 MAX_SEARCH_INPUTS = 10
+
+
+# <link rel> values that make the browser fetch the target as part of the page (mixed content when
+# over http on an https page); alternate, canonical, next … are only references
+_FETCHED_LINK_RELS = {"stylesheet", "icon", "shortcut", "preload", "modulepreload", "manifest",
+                      "apple-touch-icon", "prefetch"}
+MAX_HTTP_SUBRESOURCES = 20
+
+
+def plain_http_subresources(root: etree._Element, base_url: str) -> list[dict[str, str]]:
+    """Scripts and fetched <link>s whose URL is plain http:// (issue 18 mixed content). Links do not
+    keep `rel` and scripts are not links to check, so these facts are kept apart; images and frames
+    are LinkRefs already."""
+    found: dict[tuple[str, str], None] = {}
+    for el in root.iter("script", "link"):
+        raw = el.get("src") if el.tag == "script" else el.get("href")
+        if not raw or (el.tag == "link" and not set((el.get("rel") or "").lower().split()) & _FETCHED_LINK_RELS):
+            continue
+        url = resolve(base_url, raw)
+        if url.lower().startswith("http://"):
+            found.setdefault((str(el.tag), url[:500]), None)
+            if len(found) >= MAX_HTTP_SUBRESOURCES:
+                break
+    return [{"tag": tag, "url": url} for tag, url in found]
 
 
 def search_inputs(root: etree._Element) -> list[dict[str, str | bool]]:

@@ -66,6 +66,7 @@ class AuditOptions:
     redis_url: str | None = None
     external: str = "check"  # check: request links to other hosts; skip: list them as not checked
     seeds: list[str] = field(default_factory=list)  # extra start pages on the site's hosts
+    http_ports: dict[str, int] = field(default_factory=dict)  # https host key -> its plain-http port (tests)
 
 
 @dataclass
@@ -231,6 +232,15 @@ def gather_tls(facts: SiteFacts, opts: AuditOptions) -> None:
 
         facts.extra["tls"] = probe_hosts(sorted(hosts), extra_ca=opts.tls_extra_ca,
                                          timeout=min(opts.download_timeout, 10.0))
+
+
+def gather_transport(facts: SiteFacts, opts: AuditOptions) -> None:
+    """How the audited https hosts are served: http:// redirect, security headers, TLS 1.0/1.1."""
+    from functools import partial
+
+    from crawler.transport import probe_transport
+
+    _record_probe(facts, "transport", partial(probe_transport, http_ports=opts.http_ports), opts)
 
 
 def _record_probe(facts: SiteFacts, key: str, probe: Any, opts: AuditOptions) -> None:
@@ -463,6 +473,7 @@ def _gather_and_reuse(store: Store, site_id: int, opts: AuditOptions, facts: Sit
     previous = reuse.previous_audit(store, site_id) if opts.incremental else None
     same_facts = previous is not None and (previous.extra or {}).get("facts_digest") == digest_of_facts
     gather_tls(facts, opts)
+    gather_transport(facts, opts)
     gather_search(facts, opts, query=_previous_query(previous) if same_facts else None)
     gather_not_found(facts, opts)
     gather_documents(facts, opts)
