@@ -18,6 +18,7 @@ from lxml import etree
 
 from checks.facts import LinkRef, PageFacts
 from checks.textnorm import load_yaml
+from crawler.personal_ids import mask_page
 from crawler.static_a11y import dom_scan
 
 MAX_TEXT_CHARS = 200_000
@@ -221,6 +222,7 @@ def extract_page(html: str, url: str, *, final_url: str | None = None) -> Parsed
             m = _REFRESH_URL.search(meta.get("content") or "")
             if m:
                 links.append(LinkRef(url, resolve(base_url, m.group(1).strip()), "", "meta-refresh"))
+    mask_page(facts, links)  # identity numbers never reach the store in full (crawler/personal_ids.py)
     return ParsedPage(facts, links)
 
 

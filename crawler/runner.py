@@ -285,6 +285,11 @@ def a11y_level(facts: SiteFacts, opts: AuditOptions) -> str | None:
     from checks.freego import claimed_level
 
     return "AAA" if claimed_level(facts, tuple(opts.check_options.get("badge_hosts", ()))) == "AAA" else None
+def gather_documents(facts: SiteFacts, opts: AuditOptions) -> None:
+    """Read the text of the site's own documents for identity numbers (masked; crawler/documents.py)."""
+    from crawler.documents import gather_documents as read_documents
+
+    _record_probe(facts, "documents", read_documents, opts)
 
 
 def gather_accessibility(store: Store, site_id: int, facts: SiteFacts, opts: AuditOptions) -> None:
@@ -490,6 +495,7 @@ def _gather_and_reuse(store: Store, site_id: int, opts: AuditOptions, facts: Sit
     gather_search(facts, opts, query=_previous_query(previous) if same_facts else None)
     gather_not_found(facts, opts)
     gather_freego(facts, opts)
+    gather_documents(facts, opts)
     gather_accessibility(store, site_id, facts, opts)
     if digest_of_facts is not None:
         facts.extra["facts_digest"] = digest_of_facts

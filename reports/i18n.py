@@ -106,6 +106,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "a11y_incomplete": "需人工檢視的項目（axe 無法判定，不計分）",
         "violations": "違規",
         "services": "線上服務與電子參與",
+        "exposure": "資訊暴露（目錄瀏覽、個人資料）",
         "feature": "功能",
         "services_found": "偵測到的服務功能",
         "other_findings": "其他發現",
@@ -263,6 +264,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "a11y_incomplete": "Needs manual review (axe could not decide; not scored)",
         "violations": "Violations",
         "services": "Online services and e-participation",
+        "exposure": "Exposure (directory listings, personal data)",
         "feature": "Feature",
         "services_found": "Service features detected",
         "other_findings": "Other findings",
@@ -377,6 +379,9 @@ RULE_TITLES: dict[str, tuple[str, str]] = {
     "freego-link-title-missing": ("鏈結缺少標題屬性", "Link without title attribute"),
     "freego-max-width-absolute": ("欄寬使用絕對單位", "Column width in absolute units"),
     "freego-line-height-absolute": ("行距使用絕對單位", "Line height in absolute units"),
+    "open-directory-listing": ("開放瀏覽目錄", "Open directory listing"),
+    "personal-data-exposed": ("公開個人資料（身分證、居留證號）", "Personal data published (ID numbers)"),
+    "document-unreadable": ("無法讀取的文件", "Document could not be read"),
 }
 
 FEATURE_TITLES: dict[str, tuple[str, str]] = {
