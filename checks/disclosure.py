@@ -25,6 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from checks.base import AuditContext, Check, CheckMeta, Finding
+from checks.content import footer_contact_evidence
 from checks.facts import LinkRef, PageFacts, SiteFacts
 from checks.textnorm import (
     MEMO_SIZE,
@@ -246,6 +247,9 @@ class DisclosureCoverage(Check):
         else:
             scope = "none"
             evidence = {key: Evidence() for key in item_groups}
+
+        for url in footer_contact_evidence(facts):  # the home footer's 地址、電話 (issue 18, checks/content.py)
+            evidence.setdefault(3, Evidence()).add(url)
 
         if not section.urls:
             findings.append(self._missing_section(home, section.dead_labels))
