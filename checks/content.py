@@ -195,13 +195,15 @@ def declaration_pages(facts: SiteFacts) -> list[PageFacts]:
     return [pages[url] for url in sorted(pages, key=lambda u: (pages[u].depth, u))]
 
 
-def missing_clauses(text: str) -> list[dict[str, str]]:
-    """The clauses of the standard declaration that `text` does not carry (none when it cites OGDL)."""
+def missing_clauses(text: str, *, required_only: bool = True) -> list[dict[str, Any]]:
+    """The clauses of the standard declaration that `text` does not carry (none when it cites OGDL);
+    with `required_only`, only those data/content_rules.yaml does not mark `required: false`."""
     spec = rules()["open_data_declaration"]
     body = norm(text)
     if any(norm(ref) in body for ref in spec["licence_references"]):
         return []
-    return [c for c in spec["clauses"] if not any(norm(word) in body for word in c["any"])]
+    return [c for c in spec["clauses"] if (c.get("required", True) or not required_only)
+            and not any(norm(word) in body for word in c["any"])]
 
 
 class OpenDataDeclarationCheck(Check):
@@ -217,7 +219,8 @@ class OpenDataDeclarationCheck(Check):
         judged = []
         for page in declaration_pages(facts):
             missing = missing_clauses(page.text)
-            judged.append({"page": page.url, "missing": [c["id"] for c in missing]})
+            absent = [c["id"] for c in missing_clauses(page.text, required_only=False)]
+            judged.append({"page": page.url, "missing": absent})
             if not missing:
                 continue
             findings.append(Finding(
@@ -255,11 +258,13 @@ def _dated_lines(text: str, limit: int) -> int:
     return count
 
 
-def not_content_reason(facts: SiteFacts, page: PageFacts, sitemaps: frozenset[str]) -> str | None:
-    """Why `page` is no content page (home, sitemap, list, search, error), None when it is one."""
+def not_content_reason(facts: SiteFacts, page: PageFacts, sitemaps: frozenset[str],
+                       homes: frozenset[str] = frozenset()) -> str | None:
+    """Why `page` is no content page (home, sitemap, list, search, error), None when it is one. `homes`:
+    other home pages (the English site's, where the `english` feature links)."""
     if not _served(page):
         return "error"
-    if facts.agency.url in (page.url, page.final_url):
+    if facts.agency.url in (page.url, page.final_url) or page.url in homes:
         return "home"
     if page.url in sitemaps:
         return "sitemap"
@@ -282,11 +287,13 @@ class UpdateDateCheck(Check):
     )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
-        sitemaps = frozenset(detect_features(facts)["sitemap"].evidence)
+        detected = detect_features(facts)
+        sitemaps = frozenset(detected["sitemap"].evidence)
+        homes = frozenset(detected["english"].evidence)
         findings = []
         counts = {"content_pages": 0, "undated": 0}
         for page in sorted(facts.pages, key=lambda p: (p.depth, p.url)):
-            if not_content_reason(facts, page, sitemaps) is not None:
+            if not_content_reason(facts, page, sitemaps, homes) is not None:
                 continue
             counts["content_pages"] += 1
             evidence = last_update_evidence(page)

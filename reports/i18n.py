@@ -354,6 +354,12 @@ RULE_TITLES: dict[str, tuple[str, str]] = {
     "tw-badge-missing": ("缺少無障礙標章", "No accessibility badge"),
     "tw-badge-expired": ("無障礙標章逾期", "Accessibility badge expired"),
     "tw-badge-level-not-met": ("未達標章宣稱等級", "Claimed badge level not met"),
+    "footer-contact-incomplete": ("首頁頁尾聯絡資訊不完整", "Footer contact details incomplete"),
+    "open-data-declaration-incomplete": ("資料開放宣告缺少標準條款", "Open-data declaration lacks standard clauses"),
+    "missing-update-date": ("內容頁未標示更新日期", "Content page shows no update date"),
+    "viewport-missing": ("未設定行動裝置 viewport", "No mobile viewport meta"),
+    "horizontal-scroll": ("手機畫面須左右捲動", "Page scrolls sideways on a phone"),
+    "english-version-behind": ("英文版更新落後中文版", "English version lags behind the Chinese one"),
 }
 
 FEATURE_TITLES: dict[str, tuple[str, str]] = {
