@@ -336,7 +336,7 @@ class MobileLayoutCheck(Check):
                 continue
             findings.append(Finding(
                 check="content", rule="viewport-missing", severity="notice", page=page.url, target=None,
-                detail="網頁未設定 viewport（width=device-width），手機上會縮小顯示桌面版面。",
+                detail="網頁未設定行動裝置顯示寬度（`<meta name=\"viewport\" content=\"width=device-width\">`），手機上會縮小顯示桌面版面。",
                 detail_en="No viewport meta with width=device-width: phones show the desktop layout shrunk.",
                 evidence={"viewport": values[:3]},
             ))
