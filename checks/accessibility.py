@@ -144,15 +144,26 @@ class Accessibility(Check):
             "detail": facts.a11y_detail,
             "axe_version": next((r.axe_version for r in tested if r.axe_version), None)
             or facts.extra.get("axe_version"),
-            "pages_failed": [{"url": r.url, "error": r.error} for r in facts.a11y if r.status != "ok"],
-            "sample": [{"url": r.url, "reason": r.reason, "template": r.template, "status": r.status}
-                       for r in facts.a11y],
+            "pages_failed": [{"url": r.url, "error": r.error, **_not_served(r)} for r in facts.a11y
+                             if r.status != "ok"],
+            "sample": [{"url": r.url, "reason": r.reason, "template": r.template, "status": r.status,
+                        **_not_served(r)} for r in facts.a11y],
         })
         summary["templates"] = _per_template(tested)
         summary["incomplete"] = _incomplete(tested)
         if facts.a11y_status != "ok" or not tested:
             return []
         return _violation_findings(tested)
+
+
+def _not_served(r: A11yPageResult) -> dict[str, Any]:
+    """Why a sampled page was not tested / which one it stands in for (keys only when they apply)."""
+    out: dict[str, Any] = {}
+    if r.not_served:
+        out.update(not_served=r.not_served, http_status=r.http_status, error=r.error)
+    if r.replaces:
+        out["replaces"] = r.replaces
+    return out
 
 
 def _per_template(results: list[A11yPageResult]) -> dict[str, Any]:

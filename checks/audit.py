@@ -22,6 +22,17 @@ def load_checks() -> list[type[Check]]:
     return list(Check.registry)
 
 
+def canonical_order(facts: SiteFacts) -> None:
+    """Put the pages in an order that does not depend on when they arrived: click depth, then URL.
+
+    Pages are stored as the crawl's concurrent downloads finish, so a check that reports a shared
+    problem "on the first page" or lists pages as it meets them gave different findings for an
+    unchanged site (issue 16 item 7: fingerprints changed, a `--baseline` gate saw new findings)."""
+    if isinstance(facts.pages, list) and len(facts.pages) > 1:
+        facts.pages.sort(key=lambda page: (page.depth, page.url))
+        facts.__dict__.pop("_page_index", None)  # first-of-each-URL follows the order
+
+
 def iter_findings(facts: SiteFacts, ctx: AuditContext) -> Iterator[Finding]:
     """All findings for one site as the checks produce them, de-duplicated on (rule, page, target) as
     the contract requires: a caller can store them as they come, never holding them all (issue 6).
@@ -30,6 +41,7 @@ def iter_findings(facts: SiteFacts, ctx: AuditContext) -> Iterator[Finding]:
     `example` or `item`): the ten `missing-disclosure-category` findings of one page are distinct.
     """
     seen: set[bytes] = set()  # a 12-byte digest per finding: 180,000 at 100,000 pages (issue 6)
+    canonical_order(facts)
     for check_cls in load_checks():
         for finding in check_cls().iter_run(facts, ctx):
             anchor = "" if finding.target else str(

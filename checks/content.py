@@ -34,7 +34,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from checks.base import AuditContext, Check, CheckMeta, Finding
-from checks.dates import SOURCE_TEXT, find_dates, fold_width, last_update_evidence
+from checks.dates import (
+    SOURCE_TEXT,
+    TextDate,
+    find_dates,
+    fold_width,
+    last_update_evidence,
+    page_text_dates,
+    site_dates,
+)
 from checks.facts import PageFacts, SiteFacts
 from checks.services import detect_features, features
 from checks.textnorm import load_yaml, norm
@@ -292,11 +300,16 @@ class UpdateDateCheck(Check):
         homes = frozenset(detected["english"].evidence)
         findings = []
         counts = {"content_pages": 0, "undated": 0}
-        for page in sorted(facts.pages, key=lambda p: (p.depth, p.url)):
-            if not_content_reason(facts, page, sitemaps, homes) is not None:
-                continue
+        pages = sorted((p for p in facts.pages if not_content_reason(facts, p, sitemaps, homes) is None),
+                       key=lambda p: (p.depth, p.url))
+        # the site-level pass of checks/dates.py: a date block on most pages (a footer's 更新日期, a
+        # repeated side box) is the site's, not the page's (the page's own date is in its content)
+        memo: dict[tuple[Any, ...], TextDate] = {}
+        served = [p for p in facts.pages if _served(p)]
+        repeated = site_dates([page_text_dates(p, memo) for p in served]).repeated
+        for page in pages:
             counts["content_pages"] += 1
-            evidence = last_update_evidence(page)
+            evidence = last_update_evidence(page, text_dates=page_text_dates(page, memo), repeated=repeated)
             if evidence is not None and evidence.source == SOURCE_TEXT:
                 continue
             counts["undated"] += 1

@@ -6,9 +6,18 @@ full-width digits and colons work too): `113-05-20`, `113/05/12`, `113.5.20`, `�
 label or as a whole value), Gregorian `2016/11/01`, `2024-05-12`, `2024年5月12日`, compact `20201231`
 (whole values only). Years with 2–3 digits are ROC years, 4 digits Gregorian.
 
-Evidence order for a page's last update (§4): a labelled date in the body (label ranks in
-data/date_labels.yaml) > page-specific meta (`article:modified_time`…) > HTTP Last-Modified >
+Evidence order for a page's last update (§4): a labelled date in the page's own content (label
+ranks in data/date_labels.yaml) > page-specific meta (`article:modified_time`…) > HTTP Last-Modified >
 DC.Date (weak: often a template constant). `page_last_update` says which source was used.
+
+Content versus chrome (issue 16): a footer's 更新日期 is the site's date, not the page's. The
+extractor records the region of each text line (PageFacts.text_regions, markers in
+data/page_regions.yaml); a labelled date in the chrome, in an attachment row (files: a file's date),
+or a block (label, date as written) repeated on more than half of the site's served pages (at least
+2) is never a page's date; content lines are preferred to unmarked ones, then the label rank, then
+the most recent date. A page whose text carries only such dates (勞動部 home pages: only the footer
+date) is undated by its text and falls to meta, HTTP Last-Modified and DC.Date; the footer dates are
+reported as the site's (`staleness.site_dates`).
 
 This module is a library, not a check: it defines no Check subclass.
 """
@@ -16,11 +25,13 @@ This module is a library, not a check: it defines no Check subclass.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
+from typing import Any
 
 from checks.facts import PageFacts
 from checks.textnorm import load_yaml
@@ -65,8 +76,8 @@ _SEPARATED = re.compile(
 )
 _COMPACT_ROC = re.compile(r"(?<!\d)(?P<y>\d{3})(?P<m>\d{2})(?P<d>\d{2})(?!\d)")
 _COMPACT_GREGORIAN = re.compile(r"(?<!\d)(?P<y>(?:19|20|21)\d{2})(?P<m>\d{2})(?P<d>\d{2})(?!\d)")
-_TIME_TAIL = re.compile(
-    r"^(?:[T\s]*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?\s*"
+_TIME_TAIL = re.compile(  # 上午/下午 (a.m./p.m.): the .NET zh-TW form `2018/6/29 下午 05:19:22`
+    r"^(?:[T\s]*(?:[上下]午\s*)?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?\s*"
     r"(?:[(（]?(?:星期|週|周)?[一二三四五六日天][)）]?)?\s*$"
 )
 
@@ -200,6 +211,7 @@ class LabelHit:
     label_end: int  # offset just after the label in `line`
     line_end: int  # offset of the line's end in the text
     has_next: bool  # whether a next line follows
+    line_start: int = 0  # offset of the line's start in the text
 
 
 def label_hits(text: str, finder: LabelFinder) -> Iterator[LabelHit]:
@@ -213,7 +225,7 @@ def label_hits(text: str, finder: LabelFinder) -> Iterator[LabelHit]:
         line = folded.get(start)
         if line is None:
             line = folded[start] = fold_width(text[start:end])
-        yield LabelHit(m.group(1), line, m.end() - start, end, has_next)
+        yield LabelHit(m.group(1), line, m.end() - start, end, has_next, start)
 
 
 def _normalise(text: str) -> str:
@@ -311,6 +323,7 @@ class LabelledDate:
     rank: int  # 1 update, 2 publication, 3 bare 日期 (data/date_labels.yaml)
     date: date
     raw: str
+    line: int = 0  # the line of the text holding the label (0-based)
 
 
 @lru_cache(maxsize=1)
@@ -334,7 +347,9 @@ def _label_finder() -> LabelFinder:
     return LabelFinder(pattern, tuple(ranks))
 
 
-_AFTER_LABEL = re.compile(r"[ \t]*[:：]?[ \t]*(?:[(（][^)）]{0,6}[)）])?[ \t]*[:：]?[ \t]*")
+# after a label: a colon, or a slash (`更新日期 / 110年12月5日`, HywebU00__2022Taichung footer), and a short
+# note in brackets
+_AFTER_LABEL = re.compile(r"[ \t]*[:：/]?[ \t]*(?:[(（][^)）]{0,6}[)）])?[ \t]*[:：/]?[ \t]*")
 
 
 def labelled_dates(text: str) -> list[LabelledDate]:
@@ -351,19 +366,155 @@ def labelled_dates(text: str) -> list[LabelledDate]:
     _, ranks, _ = _label_data()
     s = text[:MAX_SCAN_CHARS]
     out: list[LabelledDate] = []
+    counted_to = line_no = 0  # line numbers counted incrementally: the text is scanned once
     for hit in label_hits(s, _label_finder()):
+        line_no += s.count("\n", counted_to, hit.line_start)
+        counted_to = hit.line_start
         line, label, label_end = hit.line, hit.label, hit.label_end
         rest_start = _AFTER_LABEL.match(line, label_end).end()
         rest = line[rest_start:]
         found = find_dates(rest[:40], compact=True)
         if found and found[0].start == 0:
-            out.append(LabelledDate(label, ranks[label], found[0].date, found[0].raw))
+            out.append(LabelledDate(label, ranks[label], found[0].date, found[0].raw, line_no))
             continue
         if not rest.strip() and line[label_end:rest_start].strip() and hit.has_next:
             following = find_dates(next_line_head(s, hit.line_end, 40), compact=True)
             if following and following[0].start == 0:
-                out.append(LabelledDate(label, ranks[label], following[0].date, following[0].raw))
+                out.append(LabelledDate(label, ranks[label], following[0].date, following[0].raw, line_no))
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Regions: the page's own content versus the site's chrome (issue 16)
+#
+# The extractor records which region each line of a page's text was read in (PageFacts.text_regions:
+# content, chrome, files; lines in no run are unmarked). A date in the chrome (the footer's 更新日期,
+# a site-wide `div.UpdateTime`) is the site's, never the page's: it is reported as a site date. A date
+# in an attachment row (files) is the file's. A labelled date that repeats, same label and same text,
+# on most of a site's pages (REPEAT_SHARE of the served pages, at least REPEAT_MIN_PAGES) is a
+# template block even where no marker says so: a site date too. Everything else is the page's own.
+
+REGION_CONTENT = "content"
+REGION_CHROME = "chrome"
+REGION_FILES = "files"
+REGION_UNMARKED = "unmarked"
+REGION_REPEATED = "repeated"  # a site date found by repetition (in content or unmarked lines)
+REPEAT_MIN_PAGES = 2
+PAGE_REGIONS = (REGION_CONTENT, REGION_UNMARKED)  # where a page's own date may be, preferred first
+MAX_SITE_DATES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class TextDate:
+    """A labelled date of a page's text with the region of the line it was read on."""
+
+    label: str
+    rank: int
+    date: date
+    raw: str
+    region: str  # content | chrome | files | unmarked
+
+    @property
+    def block(self) -> tuple[str, str]:
+        """What repeats when a template prints it on every page: the label and the date as written."""
+        return self.label, self.raw
+
+
+def line_region(runs: list[list[Any]] | None, line: int) -> str:
+    """The region of `line` in the runs `[first, end, region]` the extractor recorded."""
+    if not runs:
+        return REGION_UNMARKED
+    at = bisect_right([run[0] for run in runs], line) - 1
+    if at >= 0 and runs[at][0] <= line < runs[at][1]:
+        return str(runs[at][2])
+    return REGION_UNMARKED
+
+
+def page_text_dates(page: PageFacts, memo: dict[tuple[Any, ...], TextDate] | None = None) -> tuple[TextDate, ...]:
+    """The labelled dates of `page`'s text with their regions, in reading order.
+
+    `memo` shares equal values across pages (a footer date is the same object on every page)."""
+    runs = getattr(page, "text_regions", None) or []
+    out: list[TextDate] = []
+    text_dates = labelled_dates(page.text)
+    in_text = {(item.line, item.label) for item in text_dates}  # a `<dt>更新日期：</dt>` is read in the text too
+    pairs = [d for d in _pair_dates(getattr(page, "label_values", None) or []) if (d.line, d.label) not in in_text]
+    for item in [*text_dates, *pairs]:
+        key = (item.label, item.rank, item.date, item.raw, line_region(runs, item.line))
+        value = memo.get(key) if memo is not None else None
+        if value is None:
+            value = TextDate(*key)
+            if memo is not None:
+                memo[key] = value
+        out.append(value)
+    return tuple(out)
+
+
+def _pair_dates(pairs: list[dict[str, Any]]) -> list[LabelledDate]:
+    """Dates the markup pairs with their label (PageFacts.label_values): `<dt>發布日期</dt><dd>112-04-04</dd>`
+    (HywebU00__2023_NHI/cp01.html) and `<time title="發布日期">111-2-24</time>`
+    (HywebU00__2022_roads/pages_archive/cp.html). A value is read only when it is a date as a whole."""
+    _, ranks, _ = _label_data()
+    out: list[LabelledDate] = []
+    for pair in pairs:
+        label = (pair.get("label") or "").rstrip(":：").strip()
+        if label not in ranks:
+            continue
+        for value in (pair.get("value"), pair.get("datetime")):
+            parsed = parse_meta_date(value) if value else None
+            if parsed:
+                out.append(LabelledDate(label, ranks[label], parsed, str(value), int(pair.get("line", 0))))
+                break
+    return out
+
+
+def repeat_min_pages(pages: int) -> int:
+    """Pages a block must be on to be a template block: more than half of them, and at least 2."""
+    return max(REPEAT_MIN_PAGES, pages // 2 + 1)
+
+
+@dataclass
+class SiteDates:
+    """The site-level reading of every page's labelled dates."""
+
+    repeated: frozenset[tuple[str, str]]  # (label, raw) blocks on most pages
+    min_pages: int
+    entries: list[dict[str, Any]]  # the site dates, for the staleness summary
+
+
+def site_dates(per_page: list[tuple[TextDate, ...]]) -> SiteDates:
+    """Site dates over the labelled dates of each served page (`page_text_dates`, one item a page)."""
+    min_pages = repeat_min_pages(len(per_page))
+    seen: dict[tuple[str, str], int] = {}
+    for dates in per_page:
+        for block in {d.block for d in dates if d.region != REGION_FILES}:
+            seen[block] = seen.get(block, 0) + 1
+    repeated = frozenset(block for block, pages in seen.items() if pages >= min_pages)
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for dates in per_page:
+        on_page: set[tuple[str, str]] = set()
+        for d in dates:
+            if d.region == REGION_CHROME or (d.region in PAGE_REGIONS and d.block in repeated):
+                entry = found.setdefault(d.block, {"label": d.label, "date": d.date.isoformat(), "raw": d.raw,
+                                                   "region": REGION_REPEATED, "pages": 0})
+                if d.region == REGION_CHROME:
+                    entry["region"] = REGION_CHROME
+                if d.block not in on_page:
+                    on_page.add(d.block)
+                    entry["pages"] += 1
+    entries = sorted(found.values(), key=lambda e: (-e["pages"], e["date"], e["label"], e["raw"]))
+    return SiteDates(repeated, min_pages, entries[:MAX_SITE_DATES])
+
+
+def own_text_date(dates: tuple[TextDate, ...], repeated: frozenset[tuple[str, str]] = frozenset()) -> TextDate | None:
+    """The page's own labelled date: content lines before unmarked ones, then the best label rank,
+    then the most recent date; chrome, attachment rows and repeated blocks never count."""
+    for region in PAGE_REGIONS:
+        candidates = [d for d in dates if d.region == region and d.block not in repeated]
+        if candidates:
+            best_rank = min(d.rank for d in candidates)
+            return max((d for d in candidates if d.rank == best_rank), key=lambda d: d.date)
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -376,15 +527,21 @@ class DateEvidence:
     source: str  # text | meta | http | dc.date
     label: str  # the text label, meta name or header the date came from
     raw: str
+    region: str | None = None  # for a text date: the region it was read in (content | unmarked)
 
 
-def last_update_evidence(page: PageFacts, *, use_dc_date: bool = True) -> DateEvidence | None:
-    """The best evidence of when `page` was last updated, following the §4 evidence order."""
-    labelled = labelled_dates(page.text)
-    if labelled:
-        best_rank = min(item.rank for item in labelled)
-        best = max((item for item in labelled if item.rank == best_rank), key=lambda item: item.date)
-        return DateEvidence(best.date, SOURCE_TEXT, best.label, best.raw)
+def last_update_evidence(page: PageFacts, *, use_dc_date: bool = True,
+                         text_dates: tuple[TextDate, ...] | None = None,
+                         repeated: frozenset[tuple[str, str]] = frozenset()) -> DateEvidence | None:
+    """The best evidence of when `page` was last updated, following the §4 evidence order.
+
+    The text's date is the page's own (`own_text_date`); a page whose text carries only site dates
+    (a footer's 更新日期) or file dates is undated by its text and falls to meta, HTTP and DC.Date.
+    `text_dates` and `repeated` come from the site-level pass (checks/staleness.py); alone, a page
+    is read without the repetition rule."""
+    own = own_text_date(page_text_dates(page) if text_dates is None else text_dates, repeated)
+    if own is not None:
+        return DateEvidence(own.date, SOURCE_TEXT, own.label, own.raw, own.region)
     _, _, meta_names = _label_data()
     for name in meta_names:
         for value in page.meta.get(name, []):

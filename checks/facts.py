@@ -71,6 +71,12 @@ class PageFacts:
     headings: list[tuple[int, str]] = field(default_factory=list)
     meta: dict[str, list[str]] = field(default_factory=dict)  # lower-cased name/property -> values
     text: str = ""  # visible text, block elements on their own lines, bounded in length
+    # the page region of the text's lines: [first line, end line (exclusive), region] runs, region
+    # content | chrome | files (attachment rows); lines in no run are unmarked (crawler/extract.py)
+    text_regions: list[list[Any]] = field(default_factory=list)
+    # values the markup labels: {line (of the text), via: dt | time, label, value[, datetime]} for
+    # <dt>label</dt><dd>value</dd> and <time title="label">value</time> (a title can be a date's only label)
+    label_values: list[dict[str, Any]] = field(default_factory=list)
     anchors: list[str] = field(default_factory=list)  # element ids and <a name> values
     forms: list[dict[str, Any]] = field(default_factory=list)
     accesskeys: list[dict[str, str]] = field(default_factory=list)  # {key, href, text, id}
@@ -94,6 +100,11 @@ class A11yPageResult:
     error: str | None = None
     template: str | None = None
     reason: str | None = None  # why the page was sampled (home, disclosure, template, random, ...)
+    # why a sampled page was not tested: the site did not serve it as a 2xx HTML document
+    # (http-status, browser-error-page, network-error, not-html, download, search-failed, out-of-scope)
+    not_served: str | None = None
+    http_status: int | None = None  # the status the site answered, when known
+    replaces: str | None = None  # the sampled page (not served) this page was tested instead of
     axe_version: str | None = None
     violations: list[dict[str, Any]] = field(default_factory=list)
     incomplete: list[dict[str, Any]] = field(default_factory=list)

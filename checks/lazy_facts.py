@@ -128,7 +128,7 @@ class LinkTable:
 # when read. The visible text stays in the store.
 SMALL_FIELDS = ("url", "final_url", "status", "content_type", "size", "elapsed_s", "depth", "encoding",
                 "last_modified", "etag", "title", "lang", "headings", "anchors", "forms", "accesskeys",
-                "noscript", "images", "extra", "search_inputs")
+                "text_regions", "label_values", "noscript", "images", "extra", "search_inputs")
 
 
 class SharedValues:

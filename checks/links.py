@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from checks.base import AuditContext, Check, CheckMeta, Finding
 from checks.facts import LinkRef, LinkResult, SiteFacts, defrag, url_scheme
-from checks.textnorm import link_index
+from checks.textnorm import link_index, page_order
 
 RULE = "政府服務品質獎 資訊公開適切性與內容有效性：超連結均有效"
 NOT_CHECKED_SCHEMES = {"mailto", "tel", "javascript", "data", "sms", "fax", "callto", "skype", "about"}
@@ -253,7 +253,11 @@ class LinksCheck(Check):
                     evidence={"fragment": link.fragment, "link_text": link_texts, "status": result.status},
                 ))
         for host, pages in untrusted.items():
+            pages.sort(key=lambda url: page_order(facts, url))
             findings.append(self._untrusted_public(host, tls[host], pages))
+        # links are stored as their pages arrived: order the findings as pages are ordered, so two
+        # audits of an unchanged site give the same bytes (issue 16 item 7)
+        findings.sort(key=lambda f: (*page_order(facts, f.page), f.target or "", f.rule))
         return findings
 
     @staticmethod

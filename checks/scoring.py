@@ -323,13 +323,16 @@ def _feature_state(site: dict[str, Any], path: str) -> bool | None:
             return None
         for cat in disc.get("categories") or []:
             if isinstance(cat, dict) and str(cat.get("item")) == m.group(1):
-                return bool(cat.get("found"))
+                # an item seen only through links never verified live is indeterminate, not absent
+                return None if cat.get("status") == "unverified" else bool(cat.get("found"))
         return None
     block, _, name = path.rpartition(".")
     table = site.get(block or "services")
     if not isinstance(table, dict) or name not in table:
         return None
     value = table[name]
+    if isinstance(value, dict) and value.get("status") == "unverified":
+        return None  # seen only through links never verified live: indeterminate, not absent
     if isinstance(value, dict):
         return bool(value.get("found")) if "found" in value else bool(value.get("evidence"))
     return bool(value)

@@ -26,12 +26,15 @@ from checks.base import AuditContext, Check, CheckMeta, Finding
 from checks.facts import LinkRef, PageFacts, SiteFacts, defrag, url_path
 from checks.textnorm import (
     MEMO_SIZE,
+    UNVERIFIED,
     KeywordGroups,
+    Smallest,
     dead_reason,
     facts_memo,
     has_cjk,
     is_content_link,
     link_index,
+    link_order,
     load_yaml,
     norm,
     norm_loose,
@@ -218,7 +221,20 @@ class FeatureResult:
         out: dict[str, Any] = {"found": bool(self.evidence), "evidence": self.evidence}
         if self.dead and not self.evidence:
             out["dead_links"] = self.dead  # why a feature the site seems to offer was not counted
+        if feature_status(self) == "unverified":
+            out["status"] = "unverified"
         return out
+
+
+def feature_status(result: FeatureResult) -> str:
+    """found | unverified | dead | missing. A feature whose only links were never verified live
+    (textnorm.dead_reason: UNVERIFIED, e.g. external links not requested) is neither found nor
+    missing: indeterminate (issue 16 item 2)."""
+    if result.evidence:
+        return "found"
+    if any(entry["reason"] == UNVERIFIED for entry in result.dead):
+        return "unverified"
+    return "dead" if result.dead else "missing"
 
 
 def detect_features(facts: SiteFacts) -> dict[str, FeatureResult]:
@@ -243,6 +259,7 @@ def detect_features(facts: SiteFacts) -> dict[str, FeatureResult]:
         if by_url:
             url_hits[target] = by_url
     positions = index.positions(texts=text_hits, targets=url_hits)
+    kept = {fid: (Smallest(MAX_EVIDENCE), Smallest(MAX_EVIDENCE)) for fid in feats}  # evidence, dead
     for link in index.at(positions):
         hits = list(text_hits.get(link.text, ()))
         by_url = url_hits.get(link.target)
@@ -252,23 +269,21 @@ def detect_features(facts: SiteFacts) -> dict[str, FeatureResult]:
             feat = feats[fid]
             if link.tag not in feat.link_tags:
                 continue
-            result = results[fid]
-            if len(result.dead) >= MAX_EVIDENCE and len(result.evidence) >= MAX_EVIDENCE:
-                continue  # both lists are full: nothing this link could add
+            evidence, dead = kept[fid]
             reason = dead_reason(facts, link, allow_schemes=feat.allow_schemes)
             if reason:
                 entry = {"page": link.source, "target": link.target, "text": link.text[:100], "reason": reason}
-                if len(result.dead) < MAX_EVIDENCE and entry not in result.dead:
-                    result.dead.append(entry)
-            elif link.target not in result.evidence and len(result.evidence) < MAX_EVIDENCE:
-                result.evidence.append(link.target)
+                dead.add((*link_order(facts, link), reason), entry)
+            else:
+                evidence.add(link.target, link.target)
     for page in facts.pages:
         if page.status is not None and page.status >= 400:
             continue
         names = [page_specific_title(facts, page.title), *(t for lvl, t in page.headings if lvl == 1)]
         for fid in [*matcher.match(*(n for n in names if short_label(n))), *_form_features(page)]:
-            if page.url not in results[fid].evidence and len(results[fid].evidence) < MAX_EVIDENCE:
-                results[fid].evidence.append(page.url)
+            kept[fid][0].add(page.url, page.url)
+    for fid, (evidence, dead) in kept.items():  # capped on their sort order, not on arrival (issue 16 item 7)
+        results[fid].evidence, results[fid].dead = evidence.list(), dead.list()
     facts.__dict__["_service_features"] = results
     return results
 
@@ -288,7 +303,7 @@ class FeatureCheck(Check):
                 continue
             result = detected[fid]
             summary[fid] = result.to_json()
-            if result.evidence or not feat.expected:
+            if result.evidence or not feat.expected or feature_status(result) == "unverified":
                 continue
             dead = "（相關連結無效）" if result.dead else ""
             findings.append(Finding(
@@ -398,8 +413,8 @@ def downloads(facts: SiteFacts) -> dict[str, list[Download]]:
         if fmt is None:
             continue
         reason = dead_reason(facts, link)
-        if reason and not reason.startswith(("http:", "error:")):
-            continue  # '#', javascript: — no file is offered at all
+        if reason and reason != UNVERIFIED and not reason.startswith(("http:", "error:")):
+            continue  # '#', javascript: — no file is offered at all (an unverified file is offered)
         out.setdefault(link.source, []).append(Download(link, fmt))
     return out
 

@@ -25,15 +25,19 @@ from checks.base import AuditContext, Check, CheckMeta, Finding
 from checks.dates import (
     SOURCE_DC,
     LabelFinder,
+    TextDate,
     find_dates,
     fold_width,
     gregorian_to_roc,
     label_hits,
     last_update_evidence,
     next_line_head,
+    page_text_dates,
+    site_dates,
 )
 from checks.facts import PageFacts, SiteFacts
 from checks.textnorm import (
+    UNVERIFIED,
     KeywordGroups,
     contains_any,
     dead_reason,
@@ -102,12 +106,19 @@ class StalePages(Check):
     def iter_run(self, facts: SiteFacts, ctx: AuditContext) -> Iterator[Finding]:
         limit = _stale_days(ctx)
         constant = dc_date_constant(facts)
+        pages = served_pages(facts)
+        # each page's text is read once; its labelled dates (a few small shared values) are kept for
+        # the site-level pass that tells the site's dates (footer, repeated blocks) from the page's
+        memo: dict[tuple[Any, ...], TextDate] = {}
+        per_page = [page_text_dates(page, memo) for page in pages]
+        site = site_dates(per_page)
         # only the first pages are listed in results.json; the rest are counted (issue 6: 100,000 pages)
         dates: list[dict[str, Any]] = []
         undated: list[str] = []
         dated_count = undated_count = 0
-        for page in served_pages(facts):
-            evidence = last_update_evidence(page, use_dc_date=constant is None)
+        for page, text_dates in zip(pages, per_page, strict=True):
+            evidence = last_update_evidence(page, use_dc_date=constant is None, text_dates=text_dates,
+                                            repeated=site.repeated)
             if evidence is None:
                 undated_count += 1
                 if len(undated) < MAX_LISTED:
@@ -116,7 +127,7 @@ class StalePages(Check):
             dated_count += 1
             if len(dates) < MAX_LISTED * 5:
                 dates.append({"page": page.url, "date": evidence.date.isoformat(), "source": evidence.source,
-                              "label": evidence.label})
+                              "label": evidence.label, "region": evidence.region})
             age = (ctx.today - evidence.date).days
             if age > limit:
                 weak = evidence.source == SOURCE_DC
@@ -128,8 +139,8 @@ class StalePages(Check):
                     detail_en=f"Last updated {evidence.date.isoformat()} ({evidence.label}), {age} days ago; "
                     f"the limit is {limit} days.",
                     evidence={"date": evidence.date.isoformat(), "source": evidence.source,
-                              "label": evidence.label, "raw": evidence.raw, "age_days": age,
-                              "limit_days": limit},
+                              "label": evidence.label, "raw": evidence.raw, "region": evidence.region,
+                              "age_days": age, "limit_days": limit},
                 )
         summary = ctx.summary.setdefault("staleness", {})
         summary.update({
@@ -139,6 +150,8 @@ class StalePages(Check):
             "undated_pages": undated,
             "dates": dates,
             "dc_date_constant": constant[0] if constant else None,
+            "site_dates": site.entries,
+            "site_date_min_pages": site.min_pages,
         })
 
 
@@ -297,7 +310,9 @@ def annual_documents(facts: SiteFacts, series: list[Series]) -> dict[str, list[d
     # order (issue 6: menus repeat on every page)
     index = link_index(facts)
     for link in index.with_texts(t for t in index.by_text if include.match(t)):
-        if is_content_link(link) and dead_reason(facts, link) is None:
+        # a link never verified live still names the year published (textnorm.UNVERIFIED): only a
+        # dead link is left out, so an unchecked newest year never makes a series look outdated
+        if is_content_link(link) and dead_reason(facts, link) in (None, UNVERIFIED):
             consider(link.text, link.target, link.source)
     return found
 

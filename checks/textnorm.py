@@ -4,8 +4,10 @@ Why one place: domain/README.md §2 asks that link texts, headings and titles be
 full-width/half-width characters and 臺/台 normalised. Doing it the same way everywhere means a
 keyword in a data file matches the same texts in every check. Also holds the data-file loader,
 the character-bigram similarity used by `title-mismatch` and `dc-title-mismatch`, link liveness
-(`dead_reason`) and the `LinkIndex` that lets checks decide once per distinct link text or target
-and visit only the links that matter (issue 6, docs/check-speed.md).
+(`dead_reason`: evidence must be verified live, `UNVERIFIED` otherwise; `reason_text` words each
+reason in zh-TW and English), order-independent evidence caps (`Smallest`, `page_order`,
+`link_order`: issue 16 item 7) and the `LinkIndex` that lets checks decide once per distinct link
+text or target and visit only the links that matter (issue 6, docs/check-speed.md).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import heapq
 import re
 import unicodedata
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cache, lru_cache
 from itertools import chain, compress
@@ -175,8 +177,13 @@ def dead_reason(facts: SiteFacts, link: LinkRef, *, allow_schemes: tuple[str, ..
 
     `href="#"`, `href=""` and `javascript:` links point nowhere; a link to a target whose recorded
     result is an HTTP error (status >= 400) or a network error is broken (domain/README.md §2: an
-    item linked from the section whose target is broken is not "found"). A target that was never
-    checked is given the benefit of the doubt.
+    item linked from the section whose target is broken is not "found"). Evidence must be verified
+    live (issue 16 item 2): a target is live only when it was requested and answered 2xx/3xx, or is
+    a crawled page that was served; a target never requested (trap, robots, `--external skip`'s
+    `not-checked`, no result at all) or answered in a way that says nothing about the site (401,
+    403, 429, a WAF challenge: checks/links.py `verdict` calls these `unverified-link`) gives
+    `UNVERIFIED`. Callers must treat `UNVERIFIED` as neither found nor dead. Reason codes and their
+    zh/en wording: `reason_text`.
 
     Everything but "is this the page itself" depends on the target alone, so it is worked out once
     per distinct target (cached on the facts object: a menu link recurs on every page, issue 6).
@@ -213,18 +220,92 @@ def _target_verdict(facts: SiteFacts, raw_target: str,
     if scheme not in ("http", "https"):
         return None, "", "scheme"
     base, fragment = defrag(target)
-    reason = None
-    result = facts.result_for(base)  # = facts.result_for(target): results are keyed without fragment
+    return base, fragment, _liveness(facts, base)
+
+
+def _liveness(facts: SiteFacts, base: str) -> str | None:
+    """None when `base` (no fragment) was verified live, else its dead reason or UNVERIFIED."""
+    from checks.links import BROKEN_ERRORS, result_of  # checks.links imports this module
+
+    page = facts.page(base)
+    page_served = page is not None and (page.status is None or page.status < 400)
+    result = result_of(facts, base)
     if result is not None:
         if result.error:
-            reason = f"error:{result.error}"
-        elif result.status is not None and result.status >= 400:
-            reason = f"http:{result.status}"
-    if reason is None:
-        page = facts.page(target)
-        if page is not None and page.status is not None and page.status >= 400:
-            reason = f"http:{page.status}"
-    return base, fragment, reason
+            if result.error in BROKEN_ERRORS or result.error == "tls":
+                return f"error:{result.error}"
+            return None if page_served else UNVERIFIED  # robots, not-checked, challenge, too-large…
+        status = result.status or 0
+        if status in _UNVERIFIED_STATUSES or (status == 503 and (result.retries or result.retry_after)):
+            return UNVERIFIED
+        if status >= 400:
+            return f"http:{status}"
+        if result.status is not None:
+            return None
+    if page is not None:
+        return None if page_served else f"http:{page.status}"
+    return UNVERIFIED
+
+
+UNVERIFIED = "unverified"  # the target was never requested, or its answer says nothing about it
+_UNVERIFIED_STATUSES = frozenset((401, 403, 429, 999))  # as checks/links.py `verdict`: not broken
+
+
+@cache
+def _reason_phrases() -> dict[str, tuple[str, str]]:
+    data = load_yaml("link_reasons.yaml")
+    return {str(code): (spec["zh"], spec["en"]) for code, spec in data["reasons"].items()}
+
+
+def reason_text(reason: str, lang: str = "zh") -> str:
+    """A dead/unverified reason code (self, javascript, http:404, error:dns…) as a phrase a reader
+    understands, zh-TW or English (data/link_reasons.yaml): never the raw code in a sentence."""
+    phrases = _reason_phrases()
+    code, _, arg = reason.partition(":")
+    zh, en = phrases.get(reason) or phrases.get(f"{code}:*") or phrases["*"]
+    return (zh if lang == "zh" else en).format(arg=arg or reason, code=reason)
+
+
+class Smallest:
+    """The `limit` smallest distinct keys seen with their values, in key order: a cap that keeps
+    the same entries whatever order they arrive in (issue 16 item 7)."""
+
+    def __init__(self, limit: int = 10) -> None:
+        self.limit = limit
+        self.keys: list[Any] = []
+        self.values: list[Any] = []
+
+    def add(self, key: Any, value: Any) -> None:
+        at = bisect_left(self.keys, key)
+        if at >= self.limit or (at < len(self.keys) and self.keys[at] == key):
+            return
+        self.keys.insert(at, key)
+        self.values.insert(at, value)
+        if len(self.keys) > self.limit:
+            self.keys.pop()
+            self.values.pop()
+
+    def __bool__(self) -> bool:
+        return bool(self.keys)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.values)
+
+    def list(self) -> list[Any]:
+        return list(self.values)
+
+
+def page_order(facts: SiteFacts, url: str) -> tuple[int, str]:
+    """Where a page sorts, whatever order pages arrived in: click depth (not crawled: last), URL."""
+    page = facts.page(url)
+    return (page.depth if page is not None else 1 << 30, url)
+
+
+def link_order(facts: SiteFacts, link: LinkRef) -> tuple[int, str, str, str]:
+    """Where a link sorts among evidence, whatever order pages arrived in: the click depth of its
+    page (a page not crawled last), then the page, target and text."""
+    page = facts.page(link.source)
+    return (page.depth if page is not None else 1 << 30, link.source, link.target, link.text)
 
 
 COMMON_FRAGMENTS = 32  # fragment ids (0 = none) whose (fragment, base) pairs are told apart with a byte per base

@@ -29,6 +29,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +56,8 @@ MAX_NODES_PER_RULE = 50  # nodes kept per rule and bucket (the count of all node
 MAX_HTML_CHARS = 300  # untrusted markup snippets are bounded
 MAX_FRAMES = 50
 MAX_FRAME_DEPTH = 5
+MAX_ALTERNATES = 5  # replacement candidates kept per kind of sampled page
+MAX_REPLACEMENTS = 3  # pages tried in place of one the site did not serve
 
 SampleEntry = tuple[str, str, str]  # (url, reason, template_id)
 
@@ -244,84 +247,268 @@ def _search_probe_url(form: dict[str, Any]) -> str | None:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
 
+@dataclass
+class SamplePlan:
+    """The sample, with what replaces a page the site does not serve, and what is already known failed.
+
+    `entries`: pages to test, in order. `alternates[url]`: the next candidates of the same kind as the
+    entry `url` (tested in its place when the browser finds it was not served). `known[url]`: sampled
+    candidates the crawl or the search probe already knows were not served, recorded as failed
+    without being loaded, placed before the entry `url` that took their place (key None: at the end,
+    no candidate of that kind was left)."""
+
+    entries: list[SampleEntry] = field(default_factory=list)
+    alternates: dict[str, list[SampleEntry]] = field(default_factory=dict)
+    known: dict[str | None, list[A11yPageResult]] = field(default_factory=dict)
+
+
 def select_sample(facts: SiteFacts, options: A11yOptions) -> list[SampleEntry]:
-    """Pages to test, in order, each with why it was chosen and its template id.
+    """Pages to test, in order, each with why it was chosen and its template id (see `plan_sample`)."""
+    return plan_sample(facts, options).entries
+
+
+def not_served_result(url: str, reason: str, template: str, problem: NotServed,
+                      replaces: str | None = None) -> A11yPageResult:
+    """A sampled page that was not tested because the site did not serve it as a 2xx HTML document."""
+    return A11yPageResult(url=url, status="failed", error="not served: " + problem.detail, template=template,
+                          reason=reason, not_served=problem.code, http_status=problem.http_status,
+                          replaces=replaces)
+
+
+def _search_candidates(facts: SiteFacts, pages: list[PageFacts], by_url: dict[str, PageFacts]) -> list[str]:
+    """Results pages, best first: crawled form targets, crawled search-like URLs, then probe URLs."""
+    forms = [f for p in pages for f in p.forms if _is_search_form(f)]
+    out: list[str] = []
+    for form in forms:
+        target = facts.page(form.get("action", ""))
+        if target is not None and target.url in by_url:
+            out.append(target.url)
+    out += [p.url for p in pages if _SEARCH_URL.search(urlsplit(p.url).path + "?" + urlsplit(p.url).query)]
+    out += [u for u in map(_search_probe_url, forms) if u]
+    return list(dict.fromkeys(out))
+
+
+def plan_sample(facts: SiteFacts, options: A11yOptions) -> SamplePlan:
+    """Pages to test, in order, each with why it was chosen and its template id, plus replacements.
 
     Always: home, 主動公開資訊 page(s), site map, search results, a page with a form, contact page;
     then one page per template (largest templates first, at most `max_templates`); then a random
     sample seeded with `options.seed` until `sample_size` pages are chosen. "all" = every page.
     Pages are considered by (depth, URL), not in the order the crawl happened to store them, so two
     audits of the same site test the same pages in the same order (and report a shared component's
-    violation on the same page).
+    violation on the same page). A candidate the crawl (stored status / content type) or the search
+    probe already knows was not served as 2xx HTML is recorded as failed and the next one taken.
     """
+    plan = SamplePlan()
     pages = sorted((p for p in facts.pages if _is_html_page(p)), key=lambda p: (p.depth, p.url))
     if not pages:
-        return [(facts.agency.url, "home", "tpl-unknown")] if facts.agency.url else []
+        if facts.agency.url:
+            plan.entries.append((facts.agency.url, "home", "tpl-unknown"))
+        return plan
     by_url = {p.url: p for p in pages}
-    sig = {p.url: template_signature(p) for p in pages}
-    tpl = {u: template_id(s) for u, s in sig.items()}
+    tpl = {p.url: template_id(template_signature(p)) for p in pages}
     texts = _texts_pointing_at(facts)
     chosen: dict[str, tuple[str, str]] = {}
+    search_tpl = template_id("search-results")
 
-    def add(url: str, reason: str, template: str | None = None) -> None:
-        if url not in chosen:
-            chosen[url] = (reason, template or tpl.get(url, "tpl-unknown"))
+    def template_of(url: str) -> str:
+        return tpl.get(url) or (search_tpl if url not in by_url else "tpl-unknown")
+
+    def problem_of(url: str, reason: str) -> NotServed | None:
+        found = known_not_served(facts, url)
+        if found is None and reason == "search" and url not in by_url:
+            found = search_probe_failure(facts, url)
+        return found
+
+    def take(reason: str, candidates: list[str], count: int = 1) -> None:
+        """Up to `count` candidates of one kind, in order; one already chosen still uses its turn."""
+        queue, used, failed, added = deque(candidates), 0, [], []
+        while queue and used < count:
+            url = queue.popleft()
+            problem = problem_of(url, reason)
+            if problem is not None:
+                if url not in chosen:
+                    failed.append(not_served_result(url, reason, template_of(url), problem))
+                continue
+            used += 1
+            if url in chosen:
+                continue
+            chosen[url] = (reason, template_of(url))
+            if failed:
+                plan.known[url], failed = failed, []
+            added.append(url)
+        if failed:
+            plan.known.setdefault(None, []).extend(failed)
+        spare: list[SampleEntry] = []  # the next candidates of this kind, shared by its entries
+        while queue and len(spare) < MAX_ALTERNATES:
+            url = queue.popleft()
+            if url not in chosen and problem_of(url, reason) is None:
+                spare.append((url, reason, template_of(url)))
+        for url in added:
+            plan.alternates[url] = spare
 
     home = facts.page(facts.agency.url) if facts.agency.url else None
     home = home if home is not None and home.url in by_url else min(pages, key=lambda p: p.depth)
-    add(home.url, "home")
-    for p in [p for p in pages if _matches(p, texts, _DISCLOSURE_WORDS)][:3]:
-        add(p.url, "disclosure")
-    for p in pages:
-        if _matches(p, texts, _SITEMAP_WORDS) or "sitemap" in urlsplit(p.url).path.lower():
-            add(p.url, "sitemap")
-            break
-    search_forms = [f for p in pages for f in p.forms if _is_search_form(f)]
-    search_page = None
-    for form in search_forms:
-        target = facts.page(form.get("action", ""))
-        if target is not None and target.url in by_url:
-            search_page = target.url
-            break
-    if search_page is None:
-        search_page = next((p.url for p in pages if _SEARCH_URL.search(urlsplit(p.url).path + "?" + urlsplit(p.url).query)), None)
-    if search_page is None:
-        probe = next((u for u in map(_search_probe_url, search_forms) if u), None)
-        if probe:
-            add(probe, "search", template_id("search-results"))
-    else:
-        add(search_page, "search")
-    form_page = next((p for p in pages if any(not _is_search_form(f) for f in p.forms)), None)
-    form_page = form_page or next((p for p in pages if p.forms), None)
-    if form_page is not None:
-        add(form_page.url, "form")
-    contact = next((p for p in pages if _matches(p, texts, _CONTACT_WORDS)), None)
-    contact = contact or next((p for p in pages if re.search(r"contact|mailbox", p.url, re.I)), None)
-    if contact is not None:
-        add(contact.url, "contact")
+    take("home", [home.url])
+    take("disclosure", [p.url for p in pages if _matches(p, texts, _DISCLOSURE_WORDS)], count=3)
+    take("sitemap", [p.url for p in pages
+                     if _matches(p, texts, _SITEMAP_WORDS) or "sitemap" in urlsplit(p.url).path.lower()])
+    take("search", _search_candidates(facts, pages, by_url))
+    form_pages = [p.url for p in pages if any(not _is_search_form(f) for f in p.forms)]
+    take("form", list(dict.fromkeys(form_pages + [p.url for p in pages if p.forms])))
+    contact = [p.url for p in pages if _matches(p, texts, _CONTACT_WORDS)]
+    take("contact", list(dict.fromkeys(contact + [p.url for p in pages if re.search(r"contact|mailbox", p.url, re.I)])))
 
-    if options.sample_size == "all":
+    if options.sample_size != "all":
+        members: dict[str, list[str]] = {}
         for p in pages:
-            add(p.url, "all")
-        return [(u, r, t) for u, (r, t) in chosen.items()]
+            members.setdefault(tpl[p.url], []).append(p.url)
+        covered = {t for _, t in chosen.values()}
+        ranked = sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[1][0]))
+        for tid, urls in ranked[: options.max_templates]:
+            if tid not in covered:
+                take("template", urls)
+                covered.add(tid)
+        rest = sorted(p.url for p in pages if p.url not in chosen)
+        random.Random(options.seed).shuffle(rest)
+        take("random", rest, count=max(0, options.sample_size - len(chosen)))
+    else:
+        take("all", [p.url for p in pages], count=len(pages))
+    plan.entries = [(u, r, t) for u, (r, t) in chosen.items()]
+    return plan
 
-    members: dict[str, list[str]] = {}
-    for p in pages:
-        members.setdefault(tpl[p.url], []).append(p.url)
-    covered = {t for _, t in chosen.values()}
-    ranked = sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[1][0]))
-    for tid, urls in ranked[: options.max_templates]:
-        if tid not in covered:
-            add(urls[0], "template")
-            covered.add(tid)
 
-    rest = sorted(p.url for p in pages if p.url not in chosen)
-    random.Random(options.seed).shuffle(rest)
-    for url in rest:
-        if len(chosen) >= options.sample_size:
-            break
-        add(url, "random")
-    return [(u, r, t) for u, (r, t) in chosen.items()]
+# ---------------------------------------------------------------------------------------------------
+# the served-document guard: axe only ever runs on what the site itself served as 2xx HTML
+
+HTML_CONTENT_TYPES = ("text/html", "application/xhtml+xml")
+# rendered from the site's own markup (unless Chromium's XML viewer shows the tree instead)
+_MARKUP_CONTENT_TYPES = ("text/xml", "application/xml", "image/svg+xml")
+_MARK = "__disclosureAuditPreviousDocument"
+_NET_ERROR = re.compile(r"net::(ERR_[A-Z0-9_]+)")
+# What the browser ended on, read in one call. responseStatus: Chromium ≥ 109 (0 for a network error);
+# #main-frame-error / .error-code: the markup of Chromium's own net-error and HTTP-error pages.
+_SERVED_JS = f"""
+var nav = (performance.getEntriesByType && performance.getEntriesByType('navigation')[0]) || {{}};
+var code = document.querySelector('#main-frame-error .error-code, .error-code');
+return {{url: String(document.URL), location: String(location.href), contentType: document.contentType || null,
+  status: (typeof nav.responseStatus === 'number') ? nav.responseStatus : null,
+  stale: !!window.{_MARK}, errorPage: !!document.getElementById('main-frame-error'),
+  errorCode: code ? (code.textContent || '').trim().slice(0, 80) : null,
+  xmlViewer: !!document.getElementById('webkit-xml-viewer-source-xml'),
+  title: String(document.title || '').slice(0, 200)}};
+"""
+
+
+class NotServed(Exception):  # noqa: N818 - a verdict about the site, not a program error
+    """The site did not serve the page as a 2xx HTML document: nothing of it may be attributed to the site."""
+
+    def __init__(self, code: str, detail: str, http_status: int | None = None) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.http_status = http_status
+
+
+def _is_html_type(content_type: str | None) -> bool:
+    return (content_type or "").split(";")[0].strip().lower() in HTML_CONTENT_TYPES
+
+
+def judge_served(state: dict[str, Any]) -> NotServed | None:
+    """The verdict on what the browser ended on (the dict `_SERVED_JS` returns); None = the site's page."""
+    url, status = str(state.get("url") or ""), state.get("status")
+    status = status if isinstance(status, int) and status > 0 else None
+    if state.get("stale"):
+        return NotServed("download", "the browser stayed on the previous document (a download, or an answer "
+                                     "without a document such as 204)")
+    if url.startswith("chrome-error://") or state.get("errorPage"):
+        code = state.get("errorCode") or (f"HTTP {status}" if status else "unknown error")
+        kind = "http-status" if status and not 200 <= status < 300 else "browser-error-page"
+        return NotServed(kind, f"Chromium's own error page ({code}), not a page of the site", status)
+    if status is not None and not 200 <= status < 300:
+        return NotServed("http-status", f"HTTP {status}: the site answered with an error page", status)
+    ctype = str(state.get("contentType") or "").lower()
+    if url.startswith(("about:", "data:", "chrome:", "chrome-extension:", "devtools:")):
+        return NotServed("browser-error-page", f"the browser ended on {url[:80]}, not on a page of the site", status)
+    if state.get("xmlViewer"):
+        return NotServed("not-html", f"not an HTML document ({ctype or 'XML'}, shown in Chromium's XML viewer)",
+                         status)
+    if ctype and not _is_html_type(ctype) and ctype not in _MARKUP_CONTENT_TYPES:
+        viewer = "shown in Chromium's PDF viewer" if ctype == "application/pdf" else "shown by the browser"
+        return NotServed("not-html", f"not an HTML document ({ctype}, {viewer})", status)
+    return None
+
+
+def load_site_page(driver: Any, url: str) -> dict[str, Any]:
+    """Navigate `driver` to `url` and return what it ended on; raise NotServed unless the site served
+    a 2xx HTML document. Every page the browser loads for the audit goes through here (axe, and any
+    future rendering), so nothing Chromium draws itself is ever judged as the agency's."""
+    try:
+        driver.execute_script(f"window.{_MARK} = true;")  # survives only if no new document commits
+    except Exception:  # noqa: BLE001, S110 - a fresh or crashed tab: the load below decides
+        pass
+    from selenium.common.exceptions import TimeoutException, WebDriverException
+
+    try:
+        driver.get(url)
+    except TimeoutException:
+        raise
+    except WebDriverException as exc:
+        found = _NET_ERROR.search(str(getattr(exc, "msg", None) or exc))
+        if found is None:
+            raise
+        raise NotServed("network-error", f"network error during the browser's load: {found.group(1)}") from None
+    state = driver.execute_script(_SERVED_JS)
+    verdict = judge_served(state if isinstance(state, dict) else {})
+    if verdict is not None:
+        raise verdict
+    return state
+
+
+def known_not_served(facts: SiteFacts, url: str) -> NotServed | None:
+    """What the crawl already knows about `url`: a stored page or link answer that is not 2xx HTML."""
+    page = facts.page(url)
+    if page is not None:
+        if page.status is not None and not 200 <= page.status < 300:
+            return NotServed("http-status", f"HTTP {page.status} when crawled", page.status)
+        if page.content_type and not _is_html_page(page):
+            return NotServed("not-html", f"not an HTML document when crawled ({page.content_type})", page.status)
+        return None
+    result = facts.result_for(url)
+    if result is None:
+        return None
+    if result.error:
+        return NotServed("network-error", f"no answer when the link was checked ({result.error})")
+    if result.status is not None and not 200 <= result.status < 300:
+        return NotServed("http-status", f"HTTP {result.status} when the link was checked", result.status)
+    if result.content_type and "html" not in result.content_type.lower():
+        return NotServed("not-html", f"not an HTML document when the link was checked ({result.content_type})",
+                         result.status)
+    return None
+
+
+def search_probe_failure(facts: SiteFacts, url: str) -> NotServed | None:
+    """The site-search probe's answer (crawler/search_probe.py) for the endpoint `url` submits to."""
+    probe = facts.extra.get("search") if facts.extra else None
+    if not isinstance(probe, dict):
+        return None
+    action = str(probe.get("action") or "")
+    if action and _endpoint(action) != _endpoint(url):
+        return None
+    status, error = probe.get("status"), probe.get("error")
+    if error == "out-of-scope":
+        return NotServed("out-of-scope", "the search form submits to another site (not the agency's page)")
+    if status == "failed" or isinstance(status, int) and status >= 400 or (
+            error and error != "no-query-term"):
+        what = f"HTTP {status}" if isinstance(status, int) else str(error or "probe failed")[:120]
+        code = status if isinstance(status, int) else None
+        return NotServed("search-failed", f"the site search failed when probed ({what})", code)
+    return None
+
+
+def _endpoint(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", "", ""))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -530,7 +717,7 @@ class Browser:
         if self.driver is None:
             self.start()
         self.phase = "load"
-        self.driver.get(url)
+        load_site_page(self.driver, url)  # raises NotServed: nothing is run on that page
         self.phase = "script"
         runner = _AxeRunner(self.driver)
         runner.inject_all()
@@ -593,6 +780,8 @@ def _audit_with_retry(browser: Browser, entry: SampleEntry) -> A11yPageResult:
             return browser.audit(url, reason, template)
         except A11yUnavailable:
             raise
+        except NotServed as problem:  # the site's answer, not the browser's fault: no retry
+            return not_served_result(url, reason, template, problem)
         except Exception as exc:  # noqa: BLE001 - timeouts, crashed tabs, dead sessions, JS errors
             error = _describe_failure(exc, browser)
             browser.quit()  # a fresh browser for the retry (and for the next page)
@@ -601,13 +790,34 @@ def _audit_with_retry(browser: Browser, entry: SampleEntry) -> A11yPageResult:
     return A11yPageResult(url=url, status="failed", error=error, template=template, reason=reason)
 
 
+def _test_slot(browser: Browser, entry: SampleEntry, alternates: list[SampleEntry], claim: Callable[[str], bool],
+               ) -> list[A11yPageResult]:
+    """One sampled page and, when the site did not serve it, the next candidates of its kind in its
+    place (at most MAX_REPLACEMENTS), each claimed first so no page is tested twice."""
+    results = [_audit_with_retry(browser, entry)]
+    spare = list(alternates)
+    while results[-1].not_served and spare and len(results) <= MAX_REPLACEMENTS:
+        candidate = spare.pop(0)
+        if not claim(candidate[0]):
+            continue
+        result = _audit_with_retry(browser, candidate)
+        result.replaces = entry[0]
+        results.append(result)
+    return results
+
+
 def run_accessibility(
     pages: list[SampleEntry],
     options: A11yOptions,
     progress: Callable[[A11yPageResult], None] | None = None,
+    alternates: dict[str, list[SampleEntry]] | None = None,
 ) -> A11yRun:
     """Test `pages` with axe-core, one browser per worker. Never raises for a missing browser: the run
-    comes back as status "not_run" with the reason, so the rest of the audit still reports."""
+    comes back as status "not_run" with the reason, so the rest of the audit still reports.
+
+    A page the site did not serve as 2xx HTML is recorded as failed (`not_served`) and, where
+    `alternates[url]` names more candidates of its kind, the next one is tested in its place
+    (`replaces` = the sampled URL). `results` keeps sample order, replacements after their page."""
     started = time.monotonic()
     run = A11yRun()
     if not pages:
@@ -623,10 +833,18 @@ def run_accessibility(
     work: queue.Queue[tuple[int, SampleEntry]] = queue.Queue()
     for i, entry in enumerate(pages):
         work.put((i, entry))
-    results: dict[int, A11yPageResult] = {}
+    results: dict[int, list[A11yPageResult]] = {}
     problems: list[str] = []
     lock = threading.Lock()
     browsers: list[Browser] = []
+    taken = {entry[0] for entry in pages}
+
+    def claim(url: str) -> bool:
+        with lock:
+            if url in taken:
+                return False
+            taken.add(url)
+            return True
 
     def worker() -> None:
         browser = Browser(options)
@@ -639,16 +857,17 @@ def run_accessibility(
                 except queue.Empty:
                     return
                 try:
-                    result = _audit_with_retry(browser, entry)
+                    slot = _test_slot(browser, entry, (alternates or {}).get(entry[0], []), claim)
                 except A11yUnavailable as exc:
                     with lock:
                         problems.append(str(exc))
                     work.put((i, entry))  # another worker may still manage; else left untested
                     return
                 with lock:
-                    results[i] = result
+                    results[i] = slot
                 if progress is not None:
-                    progress(result)
+                    for result in slot:
+                        progress(result)
         finally:
             browser.quit()
 
@@ -658,7 +877,7 @@ def run_accessibility(
     for t in threads:
         t.join()
 
-    run.results = [results[i] for i in sorted(results)]
+    run.results = [result for i in sorted(results) for result in results[i]]
     run.browser_starts = sum(b.starts for b in browsers)
     run.axe_version = next((r.axe_version for r in run.results if r.axe_version), None)
     run.duration_s = round(time.monotonic() - started, 3)
@@ -668,12 +887,15 @@ def run_accessibility(
         run.status = "failed"
         run.detail = "no page could be tested: " + (run.results[0].error or "unknown error")
     else:
-        failed = len(run.results) - run.pages_tested
-        untested = len(pages) - len(run.results)
+        not_served = sum(1 for r in run.results if r.not_served)
+        failed = len(run.results) - run.pages_tested - not_served
+        untested = len(pages) - len(results)
         run.status = "ok"
         notes = []
         if failed:
             notes.append(f"{failed} page(s) failed")
+        if not_served:
+            notes.append(f"{not_served} page(s) not served by the site as HTML (not tested)")
         if untested:
             notes.append(f"{untested} page(s) not tested: {problems[0] if problems else 'browser unavailable'}")
         run.detail = "; ".join(notes) or None

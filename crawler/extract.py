@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 from urllib.parse import urljoin
 
 import lxml.html
 from lxml import etree
 
 from checks.facts import LinkRef, PageFacts
+from checks.textnorm import load_yaml
 
 MAX_TEXT_CHARS = 200_000
 MAX_LINKS_PER_PAGE = 5_000
@@ -68,28 +71,45 @@ def parse_document(html: str) -> etree._Element | None:
 
 def visible_text(root: etree._Element) -> str:
     """Page text with block elements on their own lines, so labelled dates stay on one line."""
-    parts: list[str] = []
+    return visible_text_regions(root, None)[0]
 
-    def walk(el: etree._Element) -> None:
+
+def visible_text_regions(root: etree._Element, regions: TextRegions | None) -> tuple[str, list[list[Any]]]:
+    """`visible_text`, and with `regions` the region runs of its lines (`TextRegions.lines`)."""
+    parts: list[str] = []
+    kinds: list[str] = []  # the region of each part, as it stood when the part was read
+
+    def add(piece: str, inherited: tuple[str, bool] | None) -> None:
+        parts.append(piece)
+        if regions is not None:
+            kinds.append(regions.kind(inherited))
+
+    def walk(el: etree._Element, inherited: tuple[str, bool] | None) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
         if tag.lower() in _SKIP_TEXT_TAGS:
             return
+        if regions is not None and tag:
+            inherited = regions.enter(el, inherited)
+            if tag in ("time", "dt"):
+                regions.mark_pair(el, tag, len(parts))
         block = tag.lower() in _BLOCK_TAGS
         if block:
-            parts.append("\n")
-        if el.text and isinstance(el.tag, str):
-            parts.append(el.text)
+            add("\n", inherited)
+        if el.text and tag:
+            add(el.text, inherited)
         for child in el:
-            walk(child)
+            walk(child, inherited)
             if child.tail:
-                parts.append(child.tail)
+                add(child.tail, inherited)
         if block:
-            parts.append("\n")
+            add("\n", inherited)
 
     body = root.find(".//body")
-    walk(body if body is not None else root)
-    lines = (clean(line) for line in "".join(parts).split("\n"))
-    return "\n".join(line for line in lines if line)[:MAX_TEXT_CHARS]
+    walk(body if body is not None else root, None)
+    if regions is None:
+        lines = (clean(line) for line in "".join(parts).split("\n"))
+        return "\n".join(line for line in lines if line)[:MAX_TEXT_CHARS], []
+    return regions.lines(parts, kinds)
 
 
 def element_text(el: etree._Element) -> str:
@@ -128,7 +148,9 @@ def extract_page(html: str, url: str, *, final_url: str | None = None) -> Parsed
             facts.meta.setdefault(key.strip().lower(), []).append((meta.get("content") or "").strip())
         elif meta.get("charset"):
             facts.meta.setdefault("charset", []).append(meta.get("charset").strip())
-    facts.text = visible_text(root)
+    regions = TextRegions.of(root)
+    facts.text, facts.text_regions = visible_text_regions(root, regions)
+    facts.label_values = regions.label_values
 
     anchors: list[str] = []
     for el in root.iter():
@@ -314,3 +336,232 @@ def resolve(base: str, raw: str) -> str:
         return urljoin(base, raw)
     except ValueError:
         return raw
+
+
+# ---------------------------------------------------------------------------------------------
+# Text regions (issue 16): which part of the page each line of the visible text was read in, so that
+# the checks can tell a page's own date (content) from the site's footer date (chrome). Markers are
+# data (checks/data/page_regions.yaml); this records where a line sits, it judges nothing.
+
+REGION_CONTENT, REGION_CHROME, REGION_FILES, REGION_UNMARKED = "content", "chrome", "files", "unmarked"
+MAX_REGION_RUNS = 256  # runs kept per page: the first and the last half (a footer is at the end)
+MAX_LABEL_VALUES = 50
+_TOKEN_PRIORITY = (REGION_FILES, REGION_CHROME, REGION_CONTENT)
+
+
+@dataclass(frozen=True)
+class RegionMarkers:
+    """checks/data/page_regions.yaml, read once."""
+
+    keys: dict[str, str]  # accesskey (upper case) -> content | top | bottom
+    tags: dict[str, str]
+    scoped: frozenset[str]  # tags that are landmarks only outside `scopes`
+    scopes: frozenset[str]
+    roles: dict[str, str]
+    tokens: dict[str, str]  # whole id/class token (lower case) -> region
+    prefixes: tuple[tuple[str, str], ...]
+    file_items: tuple[str, ...]
+    file_extensions: frozenset[str]
+
+
+@lru_cache(maxsize=1)
+def region_markers() -> RegionMarkers:
+    data = load_yaml("page_regions.yaml")
+    tokens = [t for t in data["tokens"] if not t.get("prefix")]
+    return RegionMarkers(
+        keys={k["key"].upper(): k["region"] for k in data["accesskeys"]},
+        tags={t["tag"]: t["region"] for t in data["tags"]},
+        scoped=frozenset(t["tag"] for t in data["tags"] if t.get("scoped")),
+        scopes=frozenset(data["landmark_scopes"]),
+        roles={r["role"]: r["region"] for r in data["roles"]},
+        tokens={t["token"].lower(): t["region"] for t in tokens},
+        prefixes=tuple((t["token"].lower(), t["region"]) for t in data["tokens"] if t.get("prefix")),
+        file_items=tuple(data["file_items"]),
+        file_extensions=frozenset(e.lower() for e in data["file_extensions"]),
+    )
+
+
+def _is_file_link(href: str, extensions: frozenset[str]) -> bool:
+    path = href.split("#", 1)[0].split("?", 1)[0].rstrip()
+    last = path.rsplit("/", 1)[-1]
+    return "." in last and last.rsplit(".", 1)[1].lower() in extensions
+
+
+def _document_position(el: etree._Element) -> int:
+    return int(el.xpath("count(preceding::*) + count(ancestor::*)"))
+
+
+Inherited = tuple[str | None, bool, bool]  # (region of the nearest marker, from a strong marker, inside a scope)
+
+
+class TextRegions:
+    """Region bookkeeping for one page while its text is walked in document order.
+
+    A line's region is its nearest marker's (element, role, id/class token, attachment row), else the
+    region the 導盲磚 accesskey links place it in, else unmarked. A weak marker (id/class token) does
+    not turn a strong one (tag, role) of the other kind around (`div.content` inside `<footer>` stays
+    chrome); a content marker wrapping a chrome accesskey (a `div.main` around the whole page) is no
+    content marker, nor is a chrome marker wrapping the C key.
+    """
+
+    def __init__(self, markers: RegionMarkers, boundaries: dict[Any, str], initial: str,
+                 wraps_chrome: set[Any], wraps_content: set[Any], file_rows: set[Any]) -> None:
+        self.markers = markers
+        self.boundaries = boundaries
+        self.position = initial
+        self.wraps_chrome = wraps_chrome
+        self.wraps_content = wraps_content
+        self.file_rows = file_rows
+        self._pair_marks: list[tuple[int, dict[str, Any]]] = []  # (part index, a label and its value)
+        self.label_values: list[dict[str, Any]] = []  # filled by `lines`
+
+    @classmethod
+    def of(cls, root: etree._Element) -> TextRegions:
+        """The regions of the page `root`: accesskey boundaries and attachment rows found first."""
+        markers = region_markers()
+        keyed: list[tuple[Any, str]] = []
+        file_rows: set[Any] = set()
+        for a in root.iter("a"):
+            key = (a.get("accesskey") or "").strip().upper()
+            if key in markers.keys:
+                keyed.append((_accesskey_start(root, a), markers.keys[key]))
+            href = a.get("href")
+            if href and _is_file_link(href, markers.file_extensions):
+                row = next(a.iterancestors(*markers.file_items), None)
+                if row is not None:
+                    file_rows.add(row)
+        ordered = sorted({id(el): (_document_position(el), el, kind) for el, kind in keyed}.values(),
+                         key=lambda item: item[0])
+        boundaries: dict[Any, str] = {}
+        wraps_chrome: set[Any] = set()
+        wraps_content: set[Any] = set()
+        for i, (_, el, kind) in enumerate(ordered):
+            if kind == "content":
+                region = REGION_CONTENT
+            elif kind == "bottom" or i + 1 < len(ordered):
+                region = REGION_CHROME
+            else:
+                region = REGION_UNMARKED  # a top block with nothing after it: where it ends is unknown
+            boundaries[el] = region
+            (wraps_content if region == REGION_CONTENT else wraps_chrome).update(el.iterancestors())
+        initial = REGION_CHROME if REGION_CONTENT in boundaries.values() else REGION_UNMARKED
+        return cls(markers, boundaries, initial, wraps_chrome, wraps_content, file_rows)
+
+    def kind(self, inherited: Inherited | None) -> str:
+        return inherited[0] if inherited and inherited[0] else self.position
+
+    def enter(self, el: etree._Element, inherited: Inherited | None) -> Inherited:
+        """The region state inside `el` (and the accesskey position once `el` is reached)."""
+        region, strong, in_scope = inherited or (None, False, False)
+        start = self.boundaries.get(el)
+        if start is not None:
+            self.position = start
+        tag = el.tag.lower()
+        found = self._marker(el, tag, in_scope)
+        if found is not None:
+            new, new_strong = found
+            opposite = region in (REGION_CONTENT, REGION_CHROME) and new != region
+            if new == REGION_FILES or new_strong or not (strong and opposite):
+                region, strong = new, new_strong
+        return region, strong, in_scope or tag in self.markers.scopes
+
+    def _marker(self, el: etree._Element, tag: str, in_scope: bool) -> tuple[str, bool] | None:
+        m = self.markers
+        role = (el.get("role") or "").strip().lower().split(" ", 1)[0]
+        found: tuple[str, bool] | None = None
+        if role in m.roles:
+            found = m.roles[role], True
+        elif tag in m.tags and not (tag in m.scoped and in_scope):
+            found = m.tags[tag], True
+        elif el in self.file_rows:
+            return REGION_FILES, False
+        else:
+            seen = set()
+            for attr in ("id", "class"):
+                for token in (el.get(attr) or "").lower().split():
+                    region = m.tokens.get(token) or next(
+                        (r for prefix, r in m.prefixes if token.startswith(prefix)), None)
+                    if region:
+                        seen.add(region)
+            best = next((r for r in _TOKEN_PRIORITY if r in seen), None)
+            found = (best, False) if best else None
+        if found is None:
+            return None
+        if found[0] == REGION_CONTENT and el in self.wraps_chrome:
+            return None
+        if found[0] == REGION_CHROME and el in self.wraps_content:
+            return None
+        return found
+
+    def mark_pair(self, el: etree._Element, tag: str, part: int) -> None:
+        """Note a value the markup labels: `<dt>label</dt><dd>value</dd>`, `<time title="label">value</time>`."""
+        if len(self._pair_marks) >= MAX_LABEL_VALUES:
+            return
+        if tag == "dt":
+            dd = el.getnext()
+            while dd is not None and not isinstance(dd.tag, str):
+                dd = dd.getnext()
+            if dd is None or dd.tag != "dd":
+                return
+            pair = {"via": "dt", "label": clean(el.text_content())[:30], "value": clean(dd.text_content())[:50]}
+        else:
+            pair = {"via": "time", "label": clean(el.get("title"))[:30], "value": clean(el.text_content())[:50],
+                    "datetime": clean(el.get("datetime"))[:50]}
+        if pair["label"] and (pair["value"] or pair.get("datetime")):
+            self._pair_marks.append((part, pair))
+
+    def lines(self, parts: list[str], kinds: list[str]) -> tuple[str, list[list[Any]]]:
+        """The visible text from its parts, and its region runs `[first line, end line, region]`
+        (end exclusive, unmarked lines left out, at most MAX_REGION_RUNS); `label_values` get the
+        line their label is on."""
+        marks = iter(self._pair_marks)
+        mark = next(marks, None)
+        lines: list[str] = []
+        line_kinds: list[str] = []
+        current: list[str] = []
+        current_kind: str | None = None
+
+        def flush() -> None:
+            line = clean("".join(current))
+            if line:
+                lines.append(line)
+                line_kinds.append(current_kind or REGION_UNMARKED)
+
+        for index, (piece, kind) in enumerate(zip(parts, kinds, strict=True)):
+            while mark is not None and mark[0] <= index:
+                self.label_values.append({"line": len(lines), **mark[1]})
+                mark = next(marks, None)
+            for i, segment in enumerate(piece.split("\n")):
+                if i:
+                    flush()
+                    current, current_kind = [], None
+                if segment:
+                    current.append(segment)
+                    if current_kind is None and segment.strip():
+                        current_kind = kind
+        flush()
+        text = "\n".join(lines)[:MAX_TEXT_CHARS]
+        kept = text.count("\n") + 1 if text else 0
+        runs: list[list[Any]] = []
+        for n, kind in enumerate(line_kinds[:kept]):
+            if runs and runs[-1][2] == kind and runs[-1][1] == n:
+                runs[-1][1] = n + 1
+            elif kind != REGION_UNMARKED:
+                runs.append([n, n + 1, kind])
+        if len(runs) > MAX_REGION_RUNS:
+            runs = runs[: MAX_REGION_RUNS // 2] + runs[-MAX_REGION_RUNS // 2:]
+        self.label_values = [pair for pair in self.label_values if pair["line"] < kept]
+        return text, runs
+
+
+def _accesskey_start(root: etree._Element, link: etree._Element) -> etree._Element:
+    """Where an accesskey link's region starts: the element its `#fragment` names, else the link."""
+    href = (link.get("href") or "").strip()
+    if href.startswith("#") and len(href) > 1:
+        try:
+            targets = root.xpath("//*[@id=$v] | //a[@name=$v]", v=href[1:])
+        except etree.XPathError:
+            targets = []
+        if targets:
+            return targets[0]
+    return link

@@ -266,23 +266,43 @@ def gather_accessibility(store: Store, site_id: int, facts: SiteFacts, opts: Aud
         from crawler import a11y
 
         options = a11y.A11yOptions(**opts.a11y)
-        sample = a11y.select_sample(facts, options)
+        plan = a11y.plan_sample(facts, options)
+        sample = plan.entries
         reused = reusable_a11y(store, site_id, facts, sample) if opts.incremental else {}
-        run = a11y.run_accessibility([entry for entry in sample if entry[0] not in reused], options)
-        if not [entry for entry in sample if entry[0] not in reused]:
-            run.status, run.detail = "ok", None
+        to_test = [entry for entry in sample if entry[0] not in reused]
+        run = a11y.run_accessibility(to_test, options, alternates=plan.alternates) if to_test else a11y.A11yRun()
+        if not to_test and reused:
             run.axe_version = next(iter(reused.values())).axe_version
+        known = [r for results in plan.known.values() for r in results]
+        if not to_test and not reused:
+            run.status, run.detail = "failed", "no page could be tested: " + (known[0].error if known else "no page")
         facts.a11y_status, facts.a11y_detail = run.status, run.detail
-        tested = {result.url: result for result in run.results}
-        # sample order, whatever came from where: the shared-component de-duplication reports a
-        # violation on the first page it meets, so the order must not depend on what was reused
-        facts.a11y = [reused.get(url) or tested[url] for url, *_ in sample if url in reused or url in tested]
-        facts.a11y += [r for r in run.results if r.url not in {url for url, *_ in sample}]
+        if known and run.status == "ok":
+            note = f"{len(known)} sampled page(s) not served by the site as HTML (not tested)"
+            facts.a11y_detail = f"{facts.a11y_detail}; {note}" if facts.a11y_detail else note
+        facts.a11y = _a11y_in_sample_order(sample, plan.known, reused, run.results)
         facts.extra["axe_version"] = run.axe_version
         if reused:
             facts.extra["a11y_reused"] = len(reused)
         store.add_a11y(site_id, facts.a11y)
     store.update_site(site_id, a11y_status=facts.a11y_status, a11y_detail=facts.a11y_detail)
+
+
+def _a11y_in_sample_order(sample: list, known: dict, reused: dict[str, A11yPageResult],
+                          tested: list[A11yPageResult]) -> list[A11yPageResult]:
+    """Sample order, whatever came from where: the shared-component de-duplication reports a
+    violation on the first page it meets, so the order must not depend on what was reused. Each
+    sampled page comes after the candidates known not served that it replaced, and before the pages
+    tested in its place when the browser found it was not served."""
+    by_slot: dict[str, list[A11yPageResult]] = {}
+    for result in tested:
+        by_slot.setdefault(result.replaces or result.url, []).append(result)
+    out: list[A11yPageResult] = []
+    for url, *_ in sample:
+        out += known.get(url, [])
+        out += [reused[url]] if url in reused else by_slot.pop(url, [])
+    out += known.get(None, [])
+    return out + [r for results in by_slot.values() for r in results]
 
 
 _SHA1 = re.compile(r'"sha1": ?"([0-9a-f]{40})"')
@@ -319,6 +339,7 @@ def reusable_a11y(store: Store, site_id: int, facts: SiteFacts, sample: list) ->
         if sha1 and old_hash.get(url) == sha1 and url in old_results:
             result = old_results[url]
             result.reason = entry[1]
+            result.replaces = None  # in this audit's sample on its own account
             result.template = entry[2] if len(entry) > 2 else result.template
             reused[url] = result
     return reused

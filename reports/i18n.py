@@ -342,6 +342,8 @@ RULE_TITLES: dict[str, tuple[str, str]] = {
     "dc-publisher-mismatch": ("DC.Publisher 為其他機關", "DC.Publisher names another agency"),
     "missing-disclosure-section": ("缺少主動公開資訊專區", "No proactive-disclosure area"),
     "missing-disclosure-category": ("缺少第7條應主動公開之資訊", "A §7 item is not published"),
+    "unverified-disclosure-section": ("主動公開資訊專區連結未經檢查", "Disclosure area link not verified"),
+    "unverified-disclosure-category": ("第7條應主動公開之資訊未能確認", "A §7 item could not be verified"),
     "open-format-missing": ("未提供開放格式", "No open-format version"),
     "site-search-no-results": ("站內搜尋查無結果", "Site search returns nothing"),
     "site-search-not-paged": ("搜尋結果未分頁", "Search results not paged"),

@@ -169,16 +169,27 @@ def _dead_reason_reference(facts: SiteFacts, link: LinkRef, allow_schemes: tuple
         if source_page is not None and fragment not in source_page.anchors:
             return "missing-anchor"
         return None
-    result = facts.result_for(target)
+    # evidence must be verified live (issue 16 item 2): a result 2xx/3xx or a served crawled page;
+    # never requested (or answered 401/403/429/…) is "unverified", broken answers are dead
+    from checks.links import BROKEN_ERRORS, url_key
+
+    page = facts.page(target)
+    served = page is not None and (page.status is None or page.status < 400)
+    result = facts.result_for(target) or {url_key(u): r for u, r in facts.link_results.items()}.get(url_key(base))
     if result is not None:
         if result.error:
-            return f"error:{result.error}"
+            if result.error in BROKEN_ERRORS or result.error == "tls":
+                return f"error:{result.error}"
+            return None if served else "unverified"
+        if result.status in (401, 403, 429, 999):
+            return "unverified"
         if result.status is not None and result.status >= 400:
             return f"http:{result.status}"
-    page = facts.page(target)
-    if page is not None and page.status is not None and page.status >= 400:
-        return f"http:{page.status}"
-    return None
+        if result.status is not None:
+            return None
+    if page is not None:
+        return None if served else f"http:{page.status}"
+    return "unverified"
 
 
 @settings(max_examples=300)

@@ -32,7 +32,7 @@ def disclosure_site() -> tuple[dict[str, str], dict[str, LinkResult]]:
             + a("plan.htm", "施政計畫")
             + a("budget.htm", "預算及決算書")
             + a("http://petition.invalid/", "請願及訴願")  # dns failure
-            + a("http://web.pcc.invalid/tps", "政府採購")  # not checked: benefit of the doubt
+            + a("http://web.pcc.invalid/tps", "政府採購")  # never checked: unverified, not found
             + a("subsidy.htm", "補（捐）助")  # full-width parentheses
             + a("committee.htm", "委員會專區")  # item 10 only through the target's title
             + "</ul>",
@@ -70,7 +70,7 @@ def test_section_and_ten_items_with_evidence() -> None:
         5: (True, [f"{B}/plan.htm"]),
         6: (True, [f"{B}/budget.htm"]),
         7: (False, []),
-        8: (True, ["http://web.pcc.invalid/tps"]),
+        8: (False, []),
         9: (True, [f"{B}/subsidy.htm"]),
         10: (True, [f"{B}/committee.htm"]),
     }
@@ -81,6 +81,14 @@ def test_section_and_ten_items_with_evidence() -> None:
     assert dead[2] == [(f"{B}/interp.htm", "http:404")]
     assert dead[4] == [(f"{B}/open.htm", "self")]
     assert dead[7] == [("http://petition.invalid/", "error:dns")]
+    statuses = [c["status"] for c in summary["categories"]]
+    assert statuses == ["found", "dead", "found", "dead", "found", "found", "dead", "unverified", "found", "found"]
+    assert summary["categories"][7]["unverified_evidence"] == [
+        {"page": f"{B}/open.htm", "target": "http://web.pcc.invalid/tps", "text": "政府採購", "reason": "unverified"}
+    ]
+    # an item whose only link was never checked is indeterminate: its own rule, never "missing"
+    unverified = by_rule(findings, "unverified-disclosure-category")
+    assert [(f.evidence["item"], f.severity) for f in unverified] == [(8, "notice")]
     assert by_rule(findings, "missing-disclosure-section") == []
     missing = by_rule(findings, "missing-disclosure-category")
     assert [(f.evidence["item"], f.page, f.target, f.severity) for f in missing] == [
@@ -101,9 +109,9 @@ def test_service_information_faq_news_publications() -> None:
     facts = build_site(pages, results=results)
     _, ctx = run(DisclosureCoverage, facts)
     info = ctx.summary["service_info"]
-    assert info["faq"] == {"name": "常見問答", "found": True, "evidence": [f"{B}/faq.htm"]}
-    assert info["news"] == {"name": "最新消息", "found": True, "evidence": [f"{B}/news.htm"]}
-    assert info["publications"] == {"name": "出版品", "found": True, "evidence": [f"{B}/pub.htm"]}
+    assert info["faq"] == {"name": "常見問答", "found": True, "status": "found", "evidence": [f"{B}/faq.htm"]}
+    assert info["news"] == {"name": "最新消息", "found": True, "status": "found", "evidence": [f"{B}/news.htm"]}
+    assert info["publications"] == {"name": "出版品", "found": True, "status": "found", "evidence": [f"{B}/pub.htm"]}
 
 
 def test_section_found_at_any_depth_and_with_full_width_text() -> None:
@@ -185,6 +193,8 @@ def test_run_checks_keeps_the_ten_item_findings(monkeypatch: pytest.MonkeyPatch)
 def test_keelung_footer_label_points_to_hash() -> None:
     facts = keelung_site()
     mp = f"{B}/mp.htm"
+    for p in facts.pages:  # as crawled from the home page: the other pages are one click away
+        p.depth = 0 if p.url == mp else 1
     # the label is there (fat footer, line 858: <a href="# ">政府資訊公開</a>) ...
     assert any(link.source == mp and link.text == "政府資訊公開" for link in facts.links)
     findings, ctx = run(DisclosureCoverage, facts)
@@ -215,4 +225,84 @@ def test_ncyu_has_no_disclosure_section() -> None:
     ]
     assert ctx.summary["disclosure"]["section_urls"] == []
     assert ctx.summary["disclosure"]["search_scope"] == "site"
-    assert ctx.summary["service_info"]["faq"]["found"] is True
+    # the FAQ links lead to pages not in the set (absolute www.ncyu.edu.tw URLs, never requested):
+    # seen, but not verified live
+    assert ctx.summary["service_info"]["faq"]["found"] is False
+    assert ctx.summary["service_info"]["faq"]["status"] == "unverified"
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 16: what names an item, what the evidence is, zh-TW wording
+
+
+def test_an_application_system_is_not_the_published_list_of_subsidies() -> None:
+    pages = {
+        f"{B}/index.htm": page(a("open.htm", "主動公開資訊")),
+        f"{B}/open.htm": page(a("apply.htm", "補助申請系統") + a("programme.htm", "視覺藝術補助要點")
+                              + a("list.htm", "補助") + a("law.htm", "法律扶助"), title="主動公開資訊"),
+        f"{B}/apply.htm": page("<h1>補助申請系統</h1>"),
+        f"{B}/programme.htm": page("<h1>要點</h1>"),
+        f"{B}/list.htm": page("<h1>補助</h1>"),
+        f"{B}/law.htm": page("<h1>扶助</h1>"),
+    }
+    _, ctx = run(DisclosureCoverage, build_site(pages))
+    categories = ctx.summary["disclosure"]["categories"]
+    assert categories[8]["evidence"] == [f"{B}/list.htm"]  # only the list named 補助 as a whole
+    assert categories[0]["status"] == "missing"  # 法律扶助 is legal aid, not a law
+
+
+def test_the_start_page_is_never_evidence() -> None:
+    """A home page whose every link is '#' has headings naming items: they are blocks of the home
+    page, not the published documents (issue 16 item 3)."""
+    body = "<h1>測試市政府</h1><h2>法規查詢</h2><h3>組織職掌</h3>" + a("#", "法規查詢") + a("#", "組織職掌")
+    facts = build_site({f"{B}/index.htm": page(body, title="法規查詢 - 組織職掌")})
+    findings, ctx = run(DisclosureCoverage, facts)
+    categories = ctx.summary["disclosure"]["categories"]
+    assert [(c["item"], c["status"]) for c in categories[:3]] == [(1, "dead"), (2, "missing"), (3, "dead")]
+    assert all(c["evidence"] == [] for c in categories)
+    assert len(by_rule(findings, "missing-disclosure-category")) == 10
+
+
+def test_the_area_anchor_is_shallowest_then_strongest_then_url() -> None:
+    pages = {
+        f"{B}/index.htm": page(a("z-open.htm", "資訊公開") + a("a-open.htm", "資訊公開")
+                               + a("y-open.htm", "主動公開資訊")),
+        f"{B}/z-open.htm": page("<p>z</p>", title="資訊公開"),
+        f"{B}/a-open.htm": page("<p>a</p>", title="資訊公開"),
+        f"{B}/y-open.htm": page("<p>y</p>", title="主動公開資訊"),
+        f"{B}/deep/open.htm": page("<p>deep</p>", title="主動公開資訊"),
+    }
+    depth = {url: {"depth": 0 if url.endswith("index.htm") else 2 if "/deep/" in url else 1} for url in pages}
+    for order in (list(pages), list(reversed(pages))):
+        facts = build_site({u: pages[u] for u in order}, home=f"{B}/index.htm", meta=depth)
+        findings, ctx = run(DisclosureCoverage, facts)
+        assert ctx.summary["disclosure"]["section_urls"] == [
+            f"{B}/y-open.htm", f"{B}/a-open.htm", f"{B}/z-open.htm", f"{B}/deep/open.htm"]
+        assert {f.page for f in by_rule(findings, "missing-disclosure-category")} == {f"{B}/y-open.htm"}
+
+
+def test_item_names_are_never_cut_and_reasons_read_as_chinese() -> None:
+    from checks.disclosure import item_names
+
+    facts = build_site({f"{B}/index.htm": page(a("#", "政府資訊公開") + a("#", "行政指導"))})
+    findings, _ = run(DisclosureCoverage, facts)
+    missing = {f.evidence["item"]: f for f in by_rule(findings, "missing-disclosure-category")}
+    for item, name in item_names().items():
+        assert f"「{name}」" in missing[item].detail, item  # e.g. …而訂頒之解釋性規定及裁量基準 in full
+    assert "而訂頒之解釋性規定及裁量基準」" in missing[2].detail
+    section = by_rule(findings, "missing-disclosure-section")[0]
+    assert "連結只指向本頁（#）" in section.detail and "self" not in section.detail
+    assert "連結只指向本頁（#）" in missing[4].detail
+    assert "the link only points to the page itself" in section.detail_en
+
+
+def test_every_reason_code_has_zh_and_en_words() -> None:
+    from checks.textnorm import reason_text
+
+    codes = ["self", "javascript", "scheme", "missing-anchor", "unverified", "http:404", "http:500",
+             "error:dns", "error:refused", "error:timeout", "error:redirect-loop", "error:too-many-redirects",
+             "error:malformed", "error:reset", "error:tls", "error:whatever"]
+    for code in codes:
+        zh, en = reason_text(code), reason_text(code, "en")
+        assert code not in zh and zh != en, code
+        assert not any(ch.isascii() and ch.isalpha() for ch in zh.replace("HTTP", "")), (code, zh)

@@ -247,16 +247,17 @@ def test_keelung_dates_and_staleness() -> None:
     facts = keelung_site()
     findings, ctx = run(StalePages, facts, today=date(2018, 6, 1))
     assert findings == []
-    dates = {d["page"].rsplit("/", 1)[1]: (d["date"], d["source"], d["label"]) for d in ctx.summary["staleness"]["dates"]}
-    assert dates == {
-        "mp.htm": ("2018-01-01", "text", "更新日期"),
-        "sitemap.htm": ("2018-01-01", "text", "更新日期"),
-        "lp01.htm": ("2018-01-01", "text", "更新日期"),
-        "cp01.htm": ("2018-03-20", "text", "更新日期"),
-    }
+    summary = ctx.summary["staleness"]
+    dates = {d["page"].rsplit("/", 1)[1]: (d["date"], d["source"], d["label"], d["region"]) for d in summary["dates"]}
+    # the footer's 更新日期：2018/01/01 is the site's date (issue 16): only cp01 carries a date of its own
+    assert dates == {"cp01.htm": ("2018-03-20", "text", "更新日期", "content")}
+    assert sorted(p.rsplit("/", 1)[1] for p in summary["undated_pages"]) == ["lp01.htm", "mp.htm", "sitemap.htm"]
+    assert summary["site_dates"] == [
+        {"label": "更新日期", "date": "2018-01-01", "raw": "2018/01/01", "region": "chrome", "pages": 4},
+    ]
     findings, _ = run(StalePages, facts, today=date(2024, 6, 1))
-    assert {f.page.rsplit("/", 1)[1]: f.evidence["age_days"] for f in findings} == {
-        "mp.htm": 2343, "sitemap.htm": 2343, "lp01.htm": 2343, "cp01.htm": 2265,
+    assert {f.page.rsplit("/", 1)[1]: (f.evidence["age_days"], f.evidence["region"]) for f in findings} == {
+        "cp01.htm": (2265, "content"),
     }
     assert run(DcDateConstant, facts)[0] == []  # no DC.Date at all
 

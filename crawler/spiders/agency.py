@@ -5,7 +5,10 @@ Retry-After waits, anchors of HTML targets); the links check judges them. Redire
 (not by Scrapy's middleware) so that every hop, loop and scheme change is recorded. HEAD is only an
 optimisation: any answer that is not 2xx/3xx, and any refused HEAD, is confirmed with a bounded GET
 (issue 2). Trap guards bound what is crawled: long URLs, repeated path segments, endless query variants,
-session ids in URLs (targets are de-duplicated on `checks.links.url_key`).
+session ids in URLs (targets are de-duplicated on `checks.links.url_key`). Click counters and redirectors
+(a path like Umbraco's CountAndRedirectUrl whose query names a node or a target URL: data in
+`redirectors.yaml`) are navigation, not traps: each distinct target is followed once, without the
+query-variants cut-off (issue 16 item 2).
 
 Hostile sites (issue 7): every body is bounded (page 5 MB, checks 64 KB; a page that declares 50 MB is
 read up to the limit and recorded as truncated; decompressed bodies are bounded by DOWNLOAD_MAXSIZE);
@@ -27,9 +30,12 @@ import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
 from typing import Any
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import parse_qsl, urldefrag, urljoin, urlsplit
 
+import yaml
 from scrapy import Request, Spider, signals
 from scrapy.exceptions import IgnoreRequest, StopDownload
 from scrapy.http import Headers
@@ -130,6 +136,31 @@ def challenge_marker(body: bytes, status: int) -> str | None:
 
 
 _UNSEEN = object()
+
+
+def _terms(entries: Iterable[Any]) -> frozenset[str]:
+    return frozenset(str(e["term"] if isinstance(e, dict) else e).lower() for e in entries or ())
+
+
+@cache
+def _redirector_rules() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(path segments, naming query parameters, target-URL parameters) from redirectors.yaml."""
+    data = yaml.safe_load((Path(__file__).with_name("redirectors.yaml")).read_text(encoding="utf-8"))
+    return _terms(data["path_segments"]), _terms(data["query_params"]), _terms(data["target_params"])
+
+
+def is_redirector(url: str) -> bool:
+    """True for a click counter / redirector URL: one request per distinct target is navigation."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return False
+    segments, naming, targets = _redirector_rules()
+    params = parse_qsl(parts.query, keep_blank_values=True)
+    names = {name.lower() for name, _ in params}
+    if any(name.lower() in targets and value.lower().startswith(("http://", "https://")) for name, value in params):
+        return True
+    path_names = {posixpath.splitext(s)[0].lower() for s in parts.path.split("/") if s}
+    return not path_names.isdisjoint(segments) and not names.isdisjoint(naming)
 
 
 def _identity(target: str) -> tuple[str, str, str] | None:
@@ -299,7 +330,7 @@ class AgencySpider(Spider):
         if len(segments) > 15 or any(segments.count(s) >= 3 for s in set(segments)):
             return "trap:repeated-segments"
         query = urlsplit(url_key(url)).query  # session ids and parameter order do not make a variant
-        if query:
+        if query and not is_redirector(url):  # a counter's every distinct target is followed once
             variants = self.query_variants[(parts.hostname or "", parts.path)]
             if query not in variants:
                 if len(variants) >= self.max_query_variants:
