@@ -34,15 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from checks.base import AuditContext, Check, CheckMeta, Finding
-from checks.dates import (
-    SOURCE_TEXT,
-    TextDate,
-    find_dates,
-    fold_width,
-    last_update_evidence,
-    page_text_dates,
-    site_dates,
-)
+from checks.dates import SOURCE_TEXT, find_dates, fold_width, last_update_evidence
 from checks.facts import PageFacts, SiteFacts
 from checks.services import detect_features, features
 from checks.textnorm import load_yaml, norm
@@ -302,14 +294,11 @@ class UpdateDateCheck(Check):
         counts = {"content_pages": 0, "undated": 0}
         pages = sorted((p for p in facts.pages if not_content_reason(facts, p, sitemaps, homes) is None),
                        key=lambda p: (p.depth, p.url))
-        # the site-level pass of checks/dates.py: a date block on most pages (a footer's 更新日期, a
-        # repeated side box) is the site's, not the page's (the page's own date is in its content)
-        memo: dict[tuple[Any, ...], TextDate] = {}
-        served = [p for p in facts.pages if _served(p)]
-        repeated = site_dates([page_text_dates(p, memo) for p in served]).repeated
         for page in pages:
             counts["content_pages"] += 1
-            evidence = last_update_evidence(page, text_dates=page_text_dates(page, memo), repeated=repeated)
+            # the page's own text date (checks/dates.py: read in its content region, never the footer's
+            # site date); a date repeated on many pages in the content still shows the reader a date
+            evidence = last_update_evidence(page)
             if evidence is not None and evidence.source == SOURCE_TEXT:
                 continue
             counts["undated"] += 1
@@ -356,7 +345,11 @@ class MobileLayoutCheck(Check):
         for result in sorted(facts.a11y, key=lambda r: r.url):
             layout = getattr(result, "layout", None) or {}
             scroll, client = layout.get("scroll_width"), layout.get("client_width")
-            if not isinstance(scroll, int) or not isinstance(client, int) or scroll <= client:
+            if not isinstance(scroll, int) or not isinstance(client, int):
+                continue
+            # a phone's scroll bars float over the page: compare with the window's width, not with the
+            # client width a desktop scroll bar narrows
+            if scroll <= max(client, int(layout.get("width") or 0)):
                 continue
             findings.append(Finding(
                 check="content", rule="horizontal-scroll", severity="warning", page=result.url, target=None,
