@@ -388,9 +388,6 @@ class DisclosureCoverage(Check):
             scope = "none"
             evidence = {key: Evidence() for key in matcher.specs}
 
-        for url in footer_contact_evidence(facts):  # the home footer's 地址、電話 (issue 18, checks/content.py)
-            evidence.setdefault(3, Evidence()).add(url)
-
         if not section.urls:
             findings.append(self._no_section(home, section))
 
@@ -412,6 +409,9 @@ class DisclosureCoverage(Check):
                 findings.append(self._unverified_item(anchor_page, item, names.get(item, ""), scope, ev))
             elif status != "found":
                 findings.append(self._missing_item(anchor_page, item, names.get(item, ""), scope, ev))
+        footer = footer_contact_evidence(facts)  # issue 18: the home footer gives 地址、電話 (checks/content.py);
+        if footer:  # recorded beside item 3, never as its evidence (the home page is no §7 evidence, issue 16)
+            categories[2]["footer_contact"] = footer
         ctx.summary["disclosure"] = {
             "section_urls": section.urls,
             "categories": categories,

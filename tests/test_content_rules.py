@@ -237,9 +237,9 @@ def test_site_with_defects(tmp_path: Path) -> None:
     content = entry["content"]
     assert content["update_dates"] == {"content_pages": 3, "undated": 1}  # a, b, open-data; lp is a list
     assert content["footer_contact"]["missing"] == ["address", "hours"]
-    # no address in the footer: item 3 is not evidenced by it
+    # no address in the footer: nothing recorded beside item 3
     item3 = next(c for c in entry["disclosure"]["categories"] if c["item"] == 3)
-    assert entry["_base"] + "/" not in item3["evidence"]
+    assert "footer_contact" not in item3
 
 
 def test_site_without_defects(tmp_path: Path) -> None:
@@ -250,7 +250,7 @@ def test_site_without_defects(tmp_path: Path) -> None:
     assert content["open_data_declaration"] == [{"page": entry["_base"] + "/open-data.html", "missing": []}]
     assert content["english_version"]["english_newest"] == "2026-10-01"
     item3 = next(c for c in entry["disclosure"]["categories"] if c["item"] == 3)
-    assert item3["found"] and entry["_base"] + "/" in item3["evidence"]
+    assert item3["footer_contact"] == [entry["_base"] + "/"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -205,13 +205,13 @@ def test_keelung_footer_label_points_to_hash() -> None:
     dead = section[0].evidence["dead_links"]
     assert {"page": mp, "target": mp, "text": "政府資訊公開", "reason": "self"} in dead
     assert ctx.summary["disclosure"]["section_urls"] == []
-    # the footer's items (預算及會計月報, 法規專區…) are "#" links too: nothing counts as found, but item 3
-    # (地址、電話): the fat footer gives the address and telephone (issue 18, checks/content.py)
+    # the footer's items (預算及會計月報, 法規專區…) are "#" links too: nothing counts as found
     categories = ctx.summary["disclosure"]["categories"]
-    assert [c["found"] for c in categories] == [False, False, True] + [False] * 7
-    assert categories[2]["evidence"] == [mp]
+    assert [c["found"] for c in categories] == [False] * 10
+    # item 3 (地址、電話): the fat footer gives both; recorded beside the item, not as its evidence (issue 18)
+    assert categories[2]["footer_contact"] == [mp]
     assert any(d["text"] == "預算及會計月報" for d in categories[5]["dead_evidence"])
-    assert len(by_rule(findings, "missing-disclosure-category")) == 9
+    assert len(by_rule(findings, "missing-disclosure-category")) == 10
 
 
 def test_ncyu_has_no_disclosure_section() -> None:
