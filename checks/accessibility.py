@@ -67,12 +67,20 @@ def site_hosts(facts: SiteFacts) -> frozenset[str]:
 
 def site_results(facts: SiteFacts) -> list[A11yPageResult]:
     """The axe results of pages on the audited site (every result when no host is known, as for
-    `disclosure-audit a11y URL…`, which tests exactly the pages it is given)."""
+    `disclosure-audit a11y URL…`, which tests exactly the pages it is given). A page that a
+    `<meta http-equiv="refresh" content="0;url=…">` leaves at once is set aside: axe tested the page
+    it went to, not this one (issue 18)."""
+    from checks.freego import refresh_target
+
     hosts = site_hosts(facts)
-    if not hosts:
-        return list(facts.a11y)
     out = []
     for r in facts.a11y:
+        page = facts.page(r.url)
+        if page is not None and refresh_target(page):
+            continue  # axe saw the page the refresh went to: judged from static facts (checks/freego.py)
+        if not hosts:
+            out.append(r)
+            continue
         try:
             host = url_hostname(r.url)
         except ValueError:

@@ -80,8 +80,8 @@ class Criterion(_Strict):
             raise ValueError(f"cap: {self.cap} is larger than weight {self.weight}")
         if self.method == "presence" and not self.features:
             raise ValueError("features: required for method presence")
-        if self.method != "presence" and self.features:
-            raise ValueError("features: only method presence reads features")
+        if self.method not in ("presence", "pass_fail") and self.features:
+            raise ValueError("features: only methods presence and pass_fail read features")
         return self
 
     @property
@@ -315,7 +315,12 @@ def _feature_state(site: dict[str, Any], path: str) -> bool | None:
     """True/False when the site's summaries say whether `path` was found, None when nobody looked."""
     if path == "disclosure.section":
         disc = site.get("disclosure")
-        return bool(disc.get("section_urls")) if isinstance(disc, dict) else None
+        if not isinstance(disc, dict):
+            return None
+        if disc.get("section_urls"):
+            return True
+        # an entry seen only through links never verified live: indeterminate, not absent
+        return None if disc.get("unverified_section_links") else False
     m = re.fullmatch(r"disclosure\.item\.(\d+)", path)
     if m:
         disc = site.get("disclosure")
@@ -549,6 +554,8 @@ def _judge(c: Criterion, mine: _Tally, site: dict[str, Any], a11y: dict[str, Any
         info.update(points_each=c.points, cap=cap)
         return None, min(cap, (c.points or 0.0) * len(mine)), info
     if c.method == "pass_fail":
+        if not mine and c.features and all(_feature_state(site, p) is None for p in c.features):
+            return "unverified", 0.0, {}  # nothing failed, but what would pass was never verified
         return None, (c.weight if mine else 0.0), info
     # presence: the summaries decide; a finding naming the feature says "absent" when they are silent
     claims = list(zip((x["rule"] for x in mine.summaries), mine.items, strict=True))

@@ -13,9 +13,10 @@ Rules enforced (documented in docs/accessibility.md):
   with no such element) jumps to the top of the page, never to the block: a target as missing as
   a dead `#x`. One key on two elements of a page (行政院公報 prototype: S twice) reaches only one
   of them (`tw-accesskey-duplicate`).
-- Scope (issue 16 item 9): `tw-badge-level-not-met` needs the browser pass and judges only the
-  axe results of the audited site's own hosts; every other `tw-` rule reads stored page facts and
-  runs with `--no-accessibility` too (docs/accessibility.md).
+- Scope (issue 16 item 9): `tw-badge-level-not-met` judges the axe results of the audited site's
+  own hosts and, since issue 18, the static Freego failures (checks/freego.py), so without the
+  browser pass it is judged on those alone (`partial`); every other `tw-` rule reads stored page
+  facts and runs with `--no-accessibility` too (docs/accessibility.md).
 A problem repeated on many pages of one template is reported once, on the first page (home first),
 with the number of pages affected.
 """
@@ -197,6 +198,12 @@ def _also(pages: list[PageFacts]) -> tuple[str, str]:
     return (f"（同樣情形共 {len(pages)} 頁，僅報告一次）", f" (same on {len(pages)} pages, reported once)")
 
 
+def badge_image(img: dict[str, Any]) -> bool:
+    """Whether an image looks like the accessibility badge (its alt text or its file name)."""
+    alt, src = (img.get("alt") or "").strip(), (img.get("src") or "").strip()
+    return bool((alt and _BADGE_ALT.search(alt)) or _BADGE_SRC.search(src.split("?")[0]))
+
+
 def find_badges(facts: SiteFacts, extra_hosts: tuple[str, ...] = ()) -> dict[str, Any]:
     """What the site shows of its accessibility badge: images, certificate links, meta, claimed level."""
     images: list[dict[str, Any]] = []
@@ -206,8 +213,8 @@ def find_badges(facts: SiteFacts, extra_hosts: tuple[str, ...] = ()) -> dict[str
     page_urls = {p.url for p in pages}
     for page in pages:
         for img in page.images:
-            alt, src = (img.get("alt") or "").strip(), (img.get("src") or "").strip()
-            if (alt and _BADGE_ALT.search(alt)) or _BADGE_SRC.search(src.split("?")[0]):
+            if badge_image(img):
+                alt, src = (img.get("alt") or "").strip(), (img.get("src") or "").strip()
                 images.append({"page": page.url, "src": src[:300], "alt": alt[:200]})
         metas.extend(v[:300] for v in page.meta.get("accessible_website", []) if v)
     badge_hosts = (*BADGE_HOSTS, *extra_hosts)
@@ -264,10 +271,14 @@ class TaiwanAccessibility(Check):
         findings = self._accesskeys(pages) + self._noscript(pages) + self._sitemap(facts, pages)
         findings += self._badge(facts, ctx, pages[0].url)
         ran = facts.a11y_status == "ok"
+        # without the browser, the level claim is still judged on the static Freego facts
+        # (checks/freego.py); a store older than those facts has none, and the rule is not run
+        static = any((p.extra or {}).get("freego") is not None for p in pages)
         ctx.summary.setdefault("accessibility", {})["tw_rules"] = {
             "static": [r for r in self.meta.rules if r not in BROWSER_RULES],
             "browser": list(BROWSER_RULES),
-            "not_run": [] if ran else list(BROWSER_RULES),
+            "not_run": [] if ran or static else list(BROWSER_RULES),
+            "partial": [] if ran or not static else list(BROWSER_RULES),
         }
         return findings
 
@@ -395,14 +406,15 @@ class TaiwanAccessibility(Check):
 
     def _level_not_met(self, facts: SiteFacts, badge: dict[str, Any], where: str) -> list[Finding]:
         claimed = badge["level_equivalent"]
-        if not claimed or facts.a11y_status != "ok":
+        if not claimed:
             return []
         # the same tag -> level reading and the same site scope as the axe check
         from checks.accessibility import site_results, wcag_level
+        from checks.freego import static_failures
 
         allowed = _LEVELS_UP_TO[claimed]
         failing: dict[str, dict[str, Any]] = {}
-        for result in site_results(facts):
+        for result in site_results(facts) if facts.a11y_status == "ok" else []:
             if result.status != "ok":
                 continue
             for v in result.violations:
@@ -410,15 +422,22 @@ class TaiwanAccessibility(Check):
                 if level in allowed:
                     entry = failing.setdefault(v["id"], {"rule": v["id"], "level": level, "pages": 0})
                     entry["pages"] += 1
+        for entry in static_failures(facts):  # Freego checks axe does not run (CS2140401C px fonts …)
+            if entry["level"] in allowed:
+                failing.setdefault(entry["rule"], dict(entry))
         if not failing:
             return []
         rules = sorted(failing.values(), key=lambda e: (e["level"], -e["pages"], e["rule"]))
-        names = "、".join(f"「{e['rule']}」（{e['level']} 級）" for e in rules[:8])
+        names = "、".join(f"「{e['rule']}」（{e['level']} 級{'，Freego ' + e['freego'] if e.get('freego') else ''}）"
+                         for e in rules[:8])
         return [Finding(
             check="accessibility", rule="tw-badge-level-not-met", severity="warning", page=where, target=None,
             detail=f"網站標示通過 {badge['claimed_level']} 等級無障礙檢測，但自動檢測發現該等級以內的規則未通過：{names}。",
-            detail_en=f"The site claims level {badge['claimed_level']} but axe found failures of rules at that "
-                      f"level or below: {', '.join(e['rule'] for e in rules[:8])}.",
+            detail_en=f"The site claims level {badge['claimed_level']} but automated testing (axe and the static "
+                      f"Freego checks) found failures of rules at that level or below: "
+                      f"{', '.join(e['rule'] for e in rules[:8])}.",
             evidence={"claimed_level": badge["claimed_level"], "level_equivalent": claimed,
-                      "rules": rules[:50], "level_a_failures": sum(1 for e in rules if e["level"] == "A")},
+                      "rules": rules[:50], "level_a_failures": sum(1 for e in rules if e["level"] == "A"),
+                      "freego_static": sorted(e["freego"] for e in rules if e.get("freego")),
+                      "axe_ran": facts.a11y_status == "ok"},
         )]

@@ -70,6 +70,10 @@ def _default_chromedriver() -> str:
     return os.environ.get("DISCLOSURE_AUDIT_CHROMEDRIVER") or "/usr/bin/chromedriver"
 
 
+# the wcag2aaa rules of axe-core 4.10.2, all disabled by default (run when the level is AAA)
+AAA_RULES = ("color-contrast-enhanced", "identical-links-same-purpose", "meta-refresh-no-exceptions")
+
+
 class A11yOptions(BaseModel):
     """How the accessibility pass runs; validated at the edge so a bad value gives one clear message."""
 
@@ -87,6 +91,9 @@ class A11yOptions(BaseModel):
     max_templates: int = Field(default=50, ge=0)
     # axe options: restrict to rule ids (runOnly) and keep nodes of passes/inapplicable or not
     rules: list[str] | None = None
+    # WCAG level tested (issue 18): A = rules tagged level A only; AA (None) = axe's default rules;
+    # AAA = those plus the AAA rules axe disables by default (AAA_RULES)
+    level: Literal["A", "AA", "AAA"] | None = None
     full_passes: bool = False  # False: axe `resultTypes` keeps one node per passing rule (faster)
     window_size: tuple[int, int] = (1280, 1024)
     extra_args: list[str] = Field(default_factory=list)  # more Chromium flags (tests: --host-resolver-rules)
@@ -123,6 +130,10 @@ class A11yOptions(BaseModel):
             opts["resultTypes"] = ["violations", "incomplete"]
         if self.rules:
             opts["runOnly"] = {"type": "rule", "values": list(self.rules)}
+        elif self.level == "A":
+            opts["runOnly"] = {"type": "tag", "values": ["wcag2a", "wcag21a", "wcag22a"]}
+        elif self.level == "AAA":
+            opts["rules"] = {rule: {"enabled": True} for rule in AAA_RULES}
         return json.dumps(opts)
 
 

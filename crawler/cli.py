@@ -49,6 +49,8 @@ def add_crawl_options(p: argparse.ArgumentParser, *, out_required: bool = True) 
                    help="another host that belongs to the site (repeatable)")
     p.add_argument("--no-accessibility", action="store_true", help="skip the axe-core browser tests")
     p.add_argument("--a11y-pages", default=None, metavar="N|all", help="pages to test for accessibility")
+    p.add_argument("--a11y-level", default=None, choices=("A", "AA", "AAA"), type=str.upper,
+                   help="WCAG level tested and judged (default: AA, AAA when the site claims AAA)")
     p.add_argument("--webdriver-url", default=None, help="remote WebDriver endpoint (Selenium Grid)")
     p.add_argument("--db", default=None, metavar="URL",
                    help="run store as an SQLAlchemy URL (default: sqlite file in --out)")
@@ -94,6 +96,8 @@ def options_from_args(args: argparse.Namespace, url: str) -> Any:
     if args.today:
         kwargs["today"] = args.today
     check_options: dict[str, Any] = {"stale_days": args.stale_days}
+    if args.a11y_level:  # axe's rule set (crawler.a11y) and the static Freego rules (checks.freego)
+        a11y["level"] = check_options["a11y_level"] = args.a11y_level
     if args.code_tables:
         tables = {}
         for item in args.code_tables:

@@ -30,6 +30,7 @@ class Limits(BaseModel):
     max_depth: int = Field(10, ge=1)
     accessibility: bool = True
     a11y_pages: int | str | None = None
+    a11y_level: Literal["A", "AA", "AAA"] | None = None  # --a11y-level for this agency (issue 18)
     per_host: int = Field(4, ge=1, le=64)
     timeout: float = Field(20.0, gt=0, le=300)
     external: Literal["check", "skip"] = "check"  # links to other hosts: requested or listed as not checked

@@ -18,6 +18,7 @@ from lxml import etree
 
 from checks.facts import LinkRef, PageFacts
 from checks.textnorm import load_yaml
+from crawler.static_a11y import dom_scan
 
 MAX_TEXT_CHARS = 200_000
 MAX_LINKS_PER_PAGE = 5_000
@@ -200,10 +201,8 @@ def extract_page(html: str, url: str, *, final_url: str | None = None) -> Parsed
     noscript = root.find(".//noscript")
     if noscript is not None:
         facts.noscript = clean(noscript.text_content())[:500]
-    for img in root.iter("img"):
-        if len(facts.images) >= 500:
-            break
-        facts.images.append({"src": img.get("src") or "", "alt": img.get("alt")})
+    facts.images = images(root, base_url)
+    facts.extra["freego"] = dom_scan(root, base_url)
 
     links: list[LinkRef] = []
     for tag, attr in LINK_ATTRS:
@@ -216,6 +215,10 @@ def extract_page(html: str, url: str, *, final_url: str | None = None) -> Parsed
             links.append(LinkRef(url, resolve(base_url, raw), element_text(el), tag))
             if len(links) >= MAX_LINKS_PER_PAGE:
                 break
+    page_scheme = (final_url or url).split(":", 1)[0].lower()
+    insecure = plain_http_subresources(root, base_url) if page_scheme == "https" else []
+    if insecure:  # only an https page can load mixed content
+        facts.extra["http_subresources"] = insecure
     for meta in root.iter("meta"):
         if (meta.get("http-equiv") or "").lower() == "refresh":
             m = _REFRESH_URL.search(meta.get("content") or "")
@@ -224,9 +227,64 @@ def extract_page(html: str, url: str, *, final_url: str | None = None) -> Parsed
     return ParsedPage(facts, links)
 
 
+MAX_IMAGES = 500
+_FOOTER_HINT = re.compile(r"foot", re.IGNORECASE)
+
+
+def images(root: etree._Element, base_url: str) -> list[dict[str, Any]]:
+    """`<img>` facts: src and alt (None = no attribute); for the badge rules (辦法 §6) also the
+    width/height attributes when set, the link around the image (`link`), whether it sits in the
+    page's footer (`footer`: a `<footer>`, role contentinfo, or an id/class naming foot) and where
+    it comes in document order (`position`, 0 = first element, 1 = last)."""
+    order = {el: i for i, el in enumerate(root.iter())}
+    total = max(1, len(order) - 1)
+    out: list[dict[str, Any]] = []
+    for img in root.iter("img"):
+        if len(out) >= MAX_IMAGES:
+            break
+        entry: dict[str, Any] = {"src": img.get("src") or "", "alt": img.get("alt")}
+        for attr in ("width", "height"):
+            if img.get(attr) is not None:
+                entry[attr] = img.get(attr).strip()[:20]
+        ancestors = list(img.iterancestors())
+        link = next((a for a in ancestors if a.tag == "a" and a.get("href") is not None), None)
+        if link is not None:
+            entry["link"] = resolve(base_url, link.get("href"))
+        if any(a.tag == "footer" or (a.get("role") or "").strip().lower() == "contentinfo"
+               or _FOOTER_HINT.search(f"{a.get('id') or ''} {a.get('class') or ''}") for a in ancestors):
+            entry["footer"] = True
+        entry["position"] = round(order.get(img, 0) / total, 3)
+        out.append(entry)
+    return out
+
+
 _SEARCH_WORDS = re.compile(r"search|query|keyword|搜尋|查詢|檢索|關鍵字", re.IGNORECASE)
 _BUTTON_TYPES = ("submit", "button", "image")
 MAX_SEARCH_INPUTS = 10
+
+
+# <link rel> values that make the browser fetch the target as part of the page (mixed content when
+# over http on an https page); alternate, canonical, next … are only references
+_FETCHED_LINK_RELS = {"stylesheet", "icon", "shortcut", "preload", "modulepreload", "manifest",
+                      "apple-touch-icon", "prefetch"}
+MAX_HTTP_SUBRESOURCES = 20
+
+
+def plain_http_subresources(root: etree._Element, base_url: str) -> list[dict[str, str]]:
+    """Scripts and fetched <link>s whose URL is plain http:// (issue 18 mixed content). Links do not
+    keep `rel` and scripts are not links to check, so these facts are kept apart; images and frames
+    are LinkRefs already."""
+    found: dict[tuple[str, str], None] = {}
+    for el in root.iter("script", "link"):
+        raw = el.get("src") if el.tag == "script" else el.get("href")
+        if not raw or (el.tag == "link" and not set((el.get("rel") or "").lower().split()) & _FETCHED_LINK_RELS):
+            continue
+        url = resolve(base_url, raw)
+        if url.lower().startswith("http://"):
+            found.setdefault((str(el.tag), url[:500]), None)
+            if len(found) >= MAX_HTTP_SUBRESOURCES:
+                break
+    return [{"tag": tag, "url": url} for tag, url in found]
 
 
 def search_inputs(root: etree._Element) -> list[dict[str, str | bool]]:

@@ -133,12 +133,15 @@ def audit_options(fleet: FleetOptions, cfg: FleetConfig, entry: AgencyEntry, out
     a11y = dict(fleet.a11y)
     if limits.a11y_pages is not None:
         a11y.setdefault("sample_size", limits.a11y_pages)
+    if limits.a11y_level is not None:
+        a11y["level"] = limits.a11y_level
     accessibility = limits.accessibility if fleet.accessibility is None else fleet.accessibility
     return AuditOptions(url=entry.url, out_dir=out_dir, today=fleet.today, max_pages=limits.max_pages,
                         max_depth=limits.max_depth, hosts=list(entry.hosts), accessibility=accessibility,
                         a11y=a11y, lang=fleet.lang, agency_name=entry.name, agency_code=entry.code,
                         group=entry.group, download_timeout=limits.timeout, per_host_concurrency=limits.per_host,
-                        quiet=True, settings=dict(fleet.settings), external=limits.external)
+                        quiet=True, settings=dict(fleet.settings), external=limits.external,
+                        check_options={"a11y_level": a11y["level"]} if a11y.get("level") else {})
 
 
 def audit_entry(store: Store, db_url: str, run_id: str, fleet: FleetOptions, cfg: FleetConfig,

@@ -82,7 +82,7 @@ def facts_digest(store: Store, site_id: int) -> str:
 
 
 # what turns a page into facts and facts into findings: changed code judges anew
-_CODE = ("checks", "crawler/extract.py", "crawler/encoding.py")
+_CODE = ("checks", "crawler/extract.py", "crawler/encoding.py", "crawler/static_a11y.py")
 
 
 @lru_cache(maxsize=1)

@@ -66,6 +66,7 @@ class AuditOptions:
     redis_url: str | None = None
     external: str = "check"  # check: request links to other hosts; skip: list them as not checked
     seeds: list[str] = field(default_factory=list)  # extra start pages on the site's hosts
+    http_ports: dict[str, int] = field(default_factory=dict)  # https host key -> its plain-http port (tests)
 
 
 @dataclass
@@ -233,6 +234,15 @@ def gather_tls(facts: SiteFacts, opts: AuditOptions) -> None:
                                          timeout=min(opts.download_timeout, 10.0))
 
 
+def gather_transport(facts: SiteFacts, opts: AuditOptions) -> None:
+    """How the audited https hosts are served: http:// redirect, security headers, TLS 1.0/1.1."""
+    from functools import partial
+
+    from crawler.transport import probe_transport
+
+    _record_probe(facts, "transport", partial(probe_transport, http_ports=opts.http_ports), opts)
+
+
 def _record_probe(facts: SiteFacts, key: str, probe: Any, opts: AuditOptions) -> None:
     """Run one network probe into facts.extra[key]; a probe failure is recorded, never loses the audit."""
     try:
@@ -257,6 +267,26 @@ def gather_not_found(facts: SiteFacts, opts: AuditOptions) -> None:
     _record_probe(facts, "not_found", probe_not_found, opts)
 
 
+def gather_freego(facts: SiteFacts, opts: AuditOptions) -> None:
+    """The site's linked style sheets and its home-page badge images (Freego CS2140401C, 標章辦法 §6)."""
+    from functools import partial
+
+    from checks.freego import badge_image_urls
+    from crawler.static_a11y import gather_assets
+
+    _record_probe(facts, "freego_assets", partial(gather_assets, badge_images=badge_image_urls(facts)), opts)
+
+
+def a11y_level(facts: SiteFacts, opts: AuditOptions) -> str | None:
+    """The level axe tests at: `--a11y-level`, else AAA when the site claims AAA (badge or meta)."""
+    chosen = opts.a11y.get("level")
+    if chosen:
+        return str(chosen).upper()
+    from checks.freego import claimed_level
+
+    return "AAA" if claimed_level(facts, tuple(opts.check_options.get("badge_hosts", ()))) == "AAA" else None
+
+
 def gather_accessibility(store: Store, site_id: int, facts: SiteFacts, opts: AuditOptions) -> None:
     if not opts.accessibility:
         facts.a11y_status, facts.a11y_detail = "not_run", "已停用（--no-accessibility）/ disabled by --no-accessibility"
@@ -265,7 +295,7 @@ def gather_accessibility(store: Store, site_id: int, facts: SiteFacts, opts: Aud
     else:
         from crawler import a11y
 
-        options = a11y.A11yOptions(**opts.a11y)
+        options = a11y.A11yOptions(**{**opts.a11y, "level": a11y_level(facts, opts)})
         plan = a11y.plan_sample(facts, options)
         sample = plan.entries
         reused = reusable_a11y(store, site_id, facts, sample) if opts.incremental else {}
@@ -456,8 +486,10 @@ def _gather_and_reuse(store: Store, site_id: int, opts: AuditOptions, facts: Sit
     previous = reuse.previous_audit(store, site_id) if opts.incremental else None
     same_facts = previous is not None and (previous.extra or {}).get("facts_digest") == digest_of_facts
     gather_tls(facts, opts)
+    gather_transport(facts, opts)
     gather_search(facts, opts, query=_previous_query(previous) if same_facts else None)
     gather_not_found(facts, opts)
+    gather_freego(facts, opts)
     gather_accessibility(store, site_id, facts, opts)
     if digest_of_facts is not None:
         facts.extra["facts_digest"] = digest_of_facts

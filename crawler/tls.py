@@ -15,6 +15,12 @@ The verdict per host: `ok` is True when any profile trusts the certificate, Fals
 `extra` or `system` is reported as `tls-untrusted-public` (a warning, not a broken link). `problems`
 names what is wrong: expired, not-yet-valid, hostname-mismatch, incomplete-chain (the server sends its
 own certificate without the intermediate that issued it), self-signed, untrusted-issuer.
+
+Facts for the transport rules (issue 18, checks/transport.py): `chain` lists every certificate the
+server presents (subject, issuer, notBefore, notAfter and, for certificates with the embedded SCT list
+extension of RFC 6962, the SCT timestamps), `verified_chain` the path the first trusting profile built
+up to its root (subjects and issuers). `legacy_tls` asks, in one extra handshake, whether a host still
+accepts TLS 1.0 or 1.1; it is run for the audited hosts only (crawler/transport.py).
 """
 
 from __future__ import annotations
@@ -28,6 +34,10 @@ from typing import Any
 
 import certifi
 
+MAX_CHAIN = 10
+# RFC 6962 §3.3: the X.509v3 extension that embeds a certificate's signed certificate timestamps
+SCT_LIST_OID = "1.3.6.1.4.1.11129.2.4.2"
+LEGACY_VERSIONS = ("TLSv1", "TLSv1.1")
 PROFILES = ("public", "system", "extra")
 # OpenSSL X509_V_ERR_* codes (include/openssl/x509_vfy.h) mapped to our problem names.
 _VERIFY_PROBLEMS = {9: "not-yet-valid", 10: "expired", 18: "self-signed", 19: "untrusted-issuer",
@@ -63,6 +73,7 @@ def probe(host: str, port: int = 443, *, profile: str = "public", extra_ca: str 
         with socket.create_connection((connect_host or host, port), timeout=timeout) as sock:
             with ctx.wrap_socket(sock, server_hostname=host) as tls:
                 cert = tls.getpeercert()
+                verdict["verified_chain"] = chain_names(_chain(tls, "get_verified_chain"))
                 expires = cert.get("notAfter") if cert else None
                 if expires:
                     when = datetime.fromtimestamp(ssl.cert_time_to_seconds(expires), UTC)
@@ -93,12 +104,18 @@ def presented_certificates(host: str, port: int = 443, *, timeout: float = 10.0,
     info: dict[str, Any] = {"chain_sent": len(chain) if chain else (1 if leaf_der else 0)}
     if leaf_der:
         info.update(describe_certificate(leaf_der, host))
+        info["chain"] = [chain_entry(der) for der in (chain or [leaf_der])[:MAX_CHAIN]]
     return info
 
 
 def _unverified_chain(tls: ssl.SSLSocket) -> list[bytes]:
     """The certificates the peer sent (CPython ≥ 3.10 has this privately, public from 3.13)."""
-    getter = getattr(tls, "get_unverified_chain", None) or getattr(tls._sslobj, "get_unverified_chain", None)
+    return _chain(tls, "get_unverified_chain")
+
+
+def _chain(tls: ssl.SSLSocket, name: str) -> list[bytes]:
+    """DER certificates of the peer's unverified (as sent) or verified (as built) chain."""
+    getter = getattr(tls, name, None) or getattr(tls._sslobj, name, None)
     if getter is None:
         return []
     import _ssl
@@ -140,6 +157,54 @@ def describe_certificate(der: bytes, host: str) -> dict[str, Any]:
         "expired_at_probe": datetime.now(UTC) > not_after,
         "not_yet_valid_at_probe": datetime.now(UTC) < not_before,
     }
+
+
+def chain_entry(der: bytes) -> dict[str, Any]:
+    """One presented certificate as facts: names, validity (UTC, to the second), embedded SCT times."""
+    from cryptography import x509
+
+    cert = x509.load_der_x509_certificate(der)
+    entry: dict[str, Any] = {
+        "subject": cert.subject.rfc4514_string()[:300],
+        "issuer": cert.issuer.rfc4514_string()[:300],
+        "not_before": _utc(cert.not_valid_before_utc),
+        "not_after": _utc(cert.not_valid_after_utc),
+    }
+    scts = embedded_scts(cert)
+    if scts is not None:
+        entry["scts"] = scts
+    return entry
+
+
+def embedded_scts(cert: Any) -> list[str] | None:
+    """Sorted UTC timestamps of the embedded SCT list, None when the certificate has none (or it cannot
+    be parsed: an unreadable list is no evidence of a date)."""
+    from cryptography import x509
+
+    try:
+        ext = cert.extensions.get_extension_for_oid(x509.ObjectIdentifier(SCT_LIST_OID)).value
+        stamps = [sct.timestamp for sct in ext]
+    except (x509.ExtensionNotFound, ValueError, TypeError):
+        return None
+    return sorted(_utc(t if t.tzinfo else t.replace(tzinfo=UTC)) for t in stamps)[:20]
+
+
+def chain_names(ders: list[bytes]) -> list[dict[str, str]]:
+    """Subjects and issuers of a chain, leaf first (for the verified path up to the trust anchor)."""
+    from cryptography import x509
+
+    out = []
+    for der in ders[:MAX_CHAIN]:
+        try:
+            cert = x509.load_der_x509_certificate(der)
+        except ValueError:
+            continue
+        out.append({"subject": cert.subject.rfc4514_string()[:300], "issuer": cert.issuer.rfc4514_string()[:300]})
+    return out
+
+
+def _utc(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def hostname_matches(host: str, names: list[str], ips: list[str]) -> bool:
@@ -221,6 +286,8 @@ def judge_host(host: str, port: int = 443, *, extra_ca: str | None = None, timeo
         "chain_sent": presented.get("chain_sent"),
         "issuer": presented.get("issuer"),
         "problems": problems,
+        "chain": presented.get("chain") or [],
+        "verified_chain": next((v["verified_chain"] for v in profiles.values() if v.get("verified_chain")), []),
     }
     if trusted_by and ("expired" in problems or "hostname-mismatch" in problems):
         verdict["ok"] = False  # a store that accepts it anyway does not make an expired cert valid
@@ -257,3 +324,46 @@ def probe_hosts(hosts: list[tuple[str, int]], *, extra_ca: str | None = None,
         return {}
     with ThreadPoolExecutor(max_workers=min(8, len(hosts))) as pool:
         return dict(pool.map(one, hosts))
+
+
+def legacy_tls(host: str, port: int = 443, *, timeout: float = 10.0,
+               connect_host: str | None = None) -> dict[str, Any]:
+    """Does the server still accept TLS 1.0 or 1.1? One handshake offering only those versions.
+
+    {"accepted": "TLSv1.1" | "TLSv1" | None, "offered": [...], "local_support": bool, "error": ...}.
+    OpenSSL 3 allows these versions only at security level 0, and some builds leave them out: then
+    `local_support` is False and `accepted` None (no verdict, not a pass)."""
+    out: dict[str, Any] = {"accepted": None, "offered": list(LEGACY_VERSIONS), "local_support": True, "error": None}
+    try:
+        ctx = _legacy_context()
+    except (ValueError, ssl.SSLError, AttributeError) as exc:
+        out.update(local_support=False, error=str(exc)[:200])
+        return out
+    try:
+        with socket.create_connection((connect_host or host, port), timeout=timeout) as sock:
+            with ctx.wrap_socket(sock, server_hostname=None if _is_ip(host) else host) as tls:
+                out["accepted"] = tls.version()
+    except ssl.SSLError as exc:
+        reason = str(exc.reason or exc)
+        if "NO_PROTOCOLS_AVAILABLE" in reason or "NO_CIPHERS_AVAILABLE" in reason:
+            out["local_support"] = False
+        out["error"] = reason[:200]
+    except (OSError, ValueError) as exc:
+        out["error"] = str(exc)[:200]
+    return out
+
+
+def _legacy_context() -> ssl.SSLContext:
+    import warnings
+
+    if not (ssl.HAS_TLSv1 or ssl.HAS_TLSv1_1):
+        raise ValueError("the local OpenSSL was built without TLS 1.0 and 1.1")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with warnings.catch_warnings():  # the versions are deprecated: asking for them is the point
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1 if ssl.HAS_TLSv1 else ssl.TLSVersion.TLSv1_1
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_1 if ssl.HAS_TLSv1_1 else ssl.TLSVersion.TLSv1
+    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    return ctx

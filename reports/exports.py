@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reports.i18n import rule_title, strings
+from reports.i18n import entry_status, rule_title, status_text, strings
 from reports.streaming import LazyArray, StreamedList, atomic_text, items_of, iter_json, write_chunks
 
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -176,7 +176,8 @@ def coverage_rows(results: dict[str, Any], lang: str) -> tuple[list[str], list[l
         for c in disc.get("categories") or []:
             if isinstance(c, dict):
                 rows.append([_site_name(site), c.get("item"), c.get("name"),
-                             t["yes"] if c.get("found") else t["no"], " ".join(map(str, c.get("evidence") or []))])
+                             status_text(entry_status(c), lang, found_word="yes"),
+                             " ".join(map(str, c.get("evidence") or []))])
     return header, rows
 
 

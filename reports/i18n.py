@@ -50,6 +50,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "category": "應主動公開之資訊",
         "found": "已公開",
         "not_found": "未發現",
+        "status_unverified": "無法確認（連結未能驗證）",
+        "status_dead": "連結失效",
         "evidence": "佐證",
         "fix_first": "優先改善項目",
         "fix_first_intro": "依可增加之分數排序：修正該項目的所有問題後，資訊流通服務分數可增加的分數。",
@@ -205,6 +207,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "category": "Information to disclose",
         "found": "Published",
         "not_found": "Not found",
+        "status_unverified": "Not verified (link could not be checked)",
+        "status_dead": "Link broken",
         "evidence": "Evidence",
         "fix_first": "Fix these first",
         "fix_first_intro": "Sorted by the points the information-services score gains when every problem of the criterion is fixed.",
@@ -362,6 +366,23 @@ RULE_TITLES: dict[str, tuple[str, str]] = {
     "viewport-missing": ("未設定行動裝置 viewport", "No mobile viewport meta"),
     "horizontal-scroll": ("手機畫面須左右捲動", "Page scrolls sideways on a phone"),
     "english-version-behind": ("英文版更新落後中文版", "English version lags behind the Chinese one"),
+    "tls-distrusted-by-chrome": ("憑證不受 Chrome 瀏覽器信任（中華電信根憑證）", "Certificate distrusted by Chrome (Chunghwa Telecom root)"),
+    "http-not-redirected": ("HTTP 未轉址至 HTTPS", "http:// does not redirect to https://"),
+    "mixed-content": ("HTTPS 網頁載入未加密內容", "Mixed content on an HTTPS page"),
+    "tls-legacy-version": ("仍接受已淘汰的 TLS 版本", "Deprecated TLS version accepted"),
+    "tls-expiring": ("憑證即將到期", "Certificate expires soon"),
+    "missing-security-headers": ("缺少安全標頭", "Security headers missing"),
+    "tw-badge-size": ("無障礙標章尺寸不符", "Badge is not 88 × 31 px"),
+    "tw-badge-placement": ("無障礙標章未依規定張貼", "Badge not posted as required"),
+    "freego-font-size-absolute": ("字型大小使用絕對單位", "Font size in absolute units"),
+    "freego-fieldset-legend-missing": ("表單群組缺少說明標題", "Fieldset without legend"),
+    "freego-nav-empty": ("導覽區塊沒有內容", "Empty navigation block"),
+    "freego-img-empty-alt-title": ("空白替代文字的圖片設有標題屬性", "Image with empty alt has a title"),
+    "freego-deprecated-element": ("使用已廢止的 HTML 元素", "Obsolete HTML element"),
+    "freego-lang-same-as-root": ("重複標示整頁語言", "Element repeats the page language"),
+    "freego-link-title-missing": ("鏈結缺少標題屬性", "Link without title attribute"),
+    "freego-max-width-absolute": ("欄寬使用絕對單位", "Column width in absolute units"),
+    "freego-line-height-absolute": ("行距使用絕對單位", "Line height in absolute units"),
 }
 
 FEATURE_TITLES: dict[str, tuple[str, str]] = {
@@ -410,3 +431,24 @@ def feature_title(feature: str, lang: str) -> str:
     if pair is None:
         return feature
     return pair[1] if lang == "en" else pair[0]
+
+
+STATUSES = ("found", "unverified", "dead", "missing")
+
+
+def entry_status(entry: object) -> str:
+    """found | unverified | dead | missing of a §7 item or a feature in results.json; entries written
+    before `status` existed carry only `found` (then a miss is `missing`)."""
+    if not isinstance(entry, dict):
+        return "found" if entry else "missing"
+    status = entry.get("status")
+    if status in STATUSES:
+        return str(status)
+    return "found" if entry.get("found") else "missing"
+
+
+def status_text(status: str, lang: str, *, found_word: str = "found") -> str:
+    """The word a report shows for a status; `found_word` names the string used for `found`."""
+    t = strings(lang)
+    return {"found": t[found_word], "unverified": t["status_unverified"], "dead": t["status_dead"]}.get(
+        status, t["not_found"] if found_word == "found" else t["no"])

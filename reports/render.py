@@ -23,7 +23,7 @@ from jinja2 import ChainableUndefined, Environment, FileSystemLoader
 from markupsafe import Markup
 
 from reports import exports
-from reports.i18n import LANGS, feature_title, rule_title, strings
+from reports.i18n import LANGS, entry_status, feature_title, rule_title, status_text, strings
 from reports.streaming import atomic_text, items_of, write_chunks, write_json
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -366,8 +366,10 @@ def site_view(site: dict[str, Any], lang: str, max_rows: int | None = None) -> d
             ftitle = feature_title(str(name), lang)
             if ftitle == name and lang != "en" and isinstance(value, dict) and value.get("name"):
                 ftitle = str(value["name"])
-            features.append({"id": clip(name, 80), "title": clip(ftitle, 120),
-                             "found": bool(found), "evidence": [u for u in _list(evidence)][:10]})
+            status = entry_status(value) if isinstance(value, dict) else ("found" if found else "missing")
+            features.append({"id": clip(name, 80), "title": clip(ftitle, 120), "found": bool(found),
+                             "status": status, "status_text": status_text(status, lang, found_word="yes"),
+                             "evidence": [u for u in _list(evidence)][:10]})
 
     def labelled(item: Any) -> Any:
         if not isinstance(item, dict):
@@ -375,7 +377,8 @@ def site_view(site: dict[str, Any], lang: str, max_rows: int | None = None) -> d
         return {**item, "label": item.get("name_en") if lang == "en" and item.get("name_en") else item.get("name")}
 
     disclosure = _dict(site.get("disclosure"))
-    categories = [c for c in _list(disclosure.get("categories")) if isinstance(c, dict)]
+    categories = [{**c, "status": entry_status(c), "status_text": status_text(entry_status(c), lang)}
+                  for c in _list(disclosure.get("categories")) if isinstance(c, dict)]
     indicators = [labelled(i) for i in _list(scores.get("indicators")) if isinstance(i, dict)]
     deductions = [labelled(d) for d in _list(scores.get("deductions")) if isinstance(d, dict)]
     for d in deductions:

@@ -280,3 +280,27 @@ def test_sample_results_rescore_to_the_stored_scores() -> None:
     city = results["sites"][0]["scores"]
     assert sum(d["dimension_points"] for d in city["deductions"]) == pytest.approx(100 - 75.06, abs=0.05)
     assert {f["rule"] for f in city["indeterminate"]["findings"]} == {"unverified-link", "soft-404"}
+
+
+def test_disclosure_area_seen_only_through_unverified_links_is_indeterminate() -> None:
+    """Issue 16 item 2: a 政府資訊公開 entry whose target was never verified neither passes nor fails."""
+    rubric = load_rubric(None)
+    base = "https://www.example.gov.tw"
+
+    def criterion(disclosure: dict, findings: list[dict]) -> dict:
+        site = {"agency": {"name": "測試機關", "url": base + "/"}, "status": "ok",
+                "stats": {"pages": 3, "links_checked": 10}, "accessibility": {"status": "not_run"},
+                "disclosure": disclosure, "findings": findings}
+        crit = {c["id"]: c for i in score_site(site, rubric)["indicators"] for c in i["criteria"]}
+        return crit["disclosure-section"]
+
+    unverified = {"section_urls": [], "categories": [],
+                  "unverified_section_links": [{"page": base + "/", "target": base + "/open", "text": "政府資訊公開"}]}
+    seen = criterion(unverified, [finding("disclosure", "unverified-disclosure-section", base + "/", base + "/open",
+                                          "notice")])
+    assert (seen["status"], seen["reason"]) == ("indeterminate", "unverified")
+    verified = criterion({"section_urls": [base + "/open"], "categories": []}, [])
+    assert (verified["status"], verified["lost"]) == ("scored", 0.0)
+    missing = criterion({"section_urls": [], "categories": []},
+                        [finding("disclosure", "missing-disclosure-section", base + "/", None, "error")])
+    assert (missing["status"], missing["lost"]) == ("scored", 15.0)

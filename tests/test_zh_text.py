@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TECHNICAL = [
     r"DC\.[A-Za-z.]+",  # metadata element names (FL043379 writes them so)
     r"Category\.(?:Theme|Cake|Service)",  # classification element names (same source)
-    r"HTTPS?", r"TLS", r"WCAG", r"Freego", r"HM\d{7}[A-Z]",  # standards and their check codes
+    r"HTTPS?", r"TLS", r"WCAG", r"Freego", r"HM\d{7}[A-Z]", r"CS\d{7}[A-Z]",  # standards and their check codes
     r"axe(?:-core)?", r"ACT",  # the engine and rule set, proper names
     r"ODF|ODT|ODS|ODP|PDF|DOCX?|XLSX?|PPTX?|CSV|RSS|HTML|JSON|XML|SARIF",  # format names
     r"JavaScript", r"Chromium", r"robots\.txt", r"Last-Modified", r"Retry-After", r"ETag", r"OpenData",
