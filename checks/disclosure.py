@@ -35,6 +35,7 @@ from functools import lru_cache
 from typing import Any
 
 from checks.base import AuditContext, Check, CheckMeta, Finding
+from checks.content import footer_contact_evidence
 from checks.facts import LinkRef, PageFacts, SiteFacts
 from checks.textnorm import (
     MEMO_SIZE,
@@ -408,6 +409,9 @@ class DisclosureCoverage(Check):
                 findings.append(self._unverified_item(anchor_page, item, names.get(item, ""), scope, ev))
             elif status != "found":
                 findings.append(self._missing_item(anchor_page, item, names.get(item, ""), scope, ev))
+        footer = footer_contact_evidence(facts)  # issue 18: the home footer gives 地址、電話 (checks/content.py);
+        if footer:  # recorded beside item 3, never as its evidence (the home page is no §7 evidence, issue 16)
+            categories[2]["footer_contact"] = footer
         ctx.summary["disclosure"] = {
             "section_urls": section.urls,
             "categories": categories,

@@ -110,6 +110,9 @@ class A11yPageResult:
     incomplete: list[dict[str, Any]] = field(default_factory=list)
     passes: list[dict[str, Any]] = field(default_factory=list)
     inapplicable: list[dict[str, Any]] = field(default_factory=list)
+    # the page at a phone's window size (issue 18, crawler/a11y.py `mobile_layout`): width, height,
+    # scroll_width, client_width; None when not measured
+    layout: dict[str, Any] | None = None
 
 
 @dataclass

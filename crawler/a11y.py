@@ -737,7 +737,29 @@ class Browser:
             raise RuntimeError("axe returned no result")
         if raw.get("error"):
             raise RuntimeError(f"axe error: {str(raw['error'])[:300]}")
-        return to_page_result(url, reason, template, raw)
+        result = to_page_result(url, reason, template, raw)
+        result.layout = mobile_layout(self.driver)
+        return result
+
+
+MOBILE_WINDOW = (360, 640)  # a common phone's CSS viewport (issue 18: horizontal-scroll)
+_LAYOUT_JS = ("var d = document.documentElement;"
+              "return [d.scrollWidth, d.clientWidth, window.innerWidth, window.innerHeight];")
+
+
+def mobile_layout(driver: Any) -> dict[str, int] | None:
+    """The loaded page's widths at 360 × 640 (the window is put back afterwards): a `scroll_width` above
+    `client_width` means sideways scrolling (checks/content.py judges). None when the browser refused."""
+    try:
+        before = driver.get_window_size()
+        driver.set_window_size(*MOBILE_WINDOW)
+        try:
+            scroll, client, width, height = driver.execute_script(_LAYOUT_JS)
+        finally:
+            driver.set_window_size(before["width"], before["height"])
+        return {"width": int(width), "height": int(height), "scroll_width": int(scroll), "client_width": int(client)}
+    except Exception:  # noqa: BLE001 - a measurement that fails must not fail the page's axe result
+        return None
 
 
 def _short(exc: BaseException) -> str:

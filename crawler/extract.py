@@ -196,6 +196,9 @@ def extract_page(html: str, url: str, *, final_url: str | None = None) -> Parsed
                 "title": el.get("title") or "",
             })
     facts.search_inputs = search_inputs(root)
+    footer_at = footer_line(root, facts.text)
+    if footer_at is not None:
+        facts.extra["footer_line"] = footer_at
     noscript = root.find(".//noscript")
     if noscript is not None:
         facts.noscript = clean(noscript.text_content())[:500]
@@ -330,6 +333,57 @@ def _search_container(field: etree._Element, levels: int = 3) -> tuple[etree._El
             return el, True
         el = el.getparent()
     return field.getparent(), False
+
+
+_FooterMarkers = dict[str, frozenset[str] | tuple[str, ...]]
+_FOOTER_MARKERS: _FooterMarkers = {}  # checks/data/content_rules.yaml `footer`, read once
+
+
+def _footer_markers() -> _FooterMarkers:
+    if not _FOOTER_MARKERS:
+        from checks.textnorm import load_yaml
+
+        spec = load_yaml("content_rules.yaml")["footer"]
+        _FOOTER_MARKERS.update({
+            "tags": frozenset(spec["tags"]), "scopes": frozenset(spec["landmark_scopes"]),
+            "roles": frozenset(spec["roles"]),
+            "prefixes": tuple(p["prefix"].lower() for p in spec["token_prefixes"]),
+        })
+    return _FOOTER_MARKERS
+
+
+def _is_footer_marker(el: etree._Element, markers: _FooterMarkers) -> bool:
+    if el.tag in markers["tags"]:
+        return not any(a.tag in markers["scopes"] for a in el.iterancestors())  # an article's own footer
+    if (el.get("role") or "").strip().lower() in markers["roles"]:
+        return True
+    tokens = f"{el.get('id') or ''} {el.get('class') or ''}".lower().split()
+    prefixes = tuple(markers["prefixes"])
+    return any(token.startswith(prefixes) for token in tokens)
+
+
+def footer_line(root: etree._Element, text: str) -> int | None:
+    """The line of `text` (the page's visible text) where the page's footer block starts, None when
+    no element marks a footer or its text cannot be located (issue 18: the home page's footer gives
+    the agency's address, telephone and hours; checks/content.py reads the lines from here on).
+
+    The block starts at the first footer marker in document order (checks/data/content_rules.yaml:
+    <footer> outside article/aside/main/nav/section, role=contentinfo, id/class footer*, fatfooter*)
+    and runs to the end of the text. Only a line number is recorded, so the store holds one integer
+    per page, not a second copy of every footer.
+    """
+    markers = _footer_markers()
+    body = root.find(".//body")
+    for el in (body if body is not None else root).iter():
+        if isinstance(el.tag, str) and _is_footer_marker(el, markers):
+            own = visible_text(el)
+            if not own:
+                return None
+            at = text.rfind(own)  # the last copy: a mega menu at the top often repeats a fat footer
+            while at > 0 and text[at - 1] != "\n":
+                at = text.rfind(own, 0, at + len(own) - 1)
+            return None if at < 0 else text.count("\n", 0, at)
+    return None
 
 
 def resolve(base: str, raw: str) -> str:

@@ -208,6 +208,8 @@ def test_keelung_footer_label_points_to_hash() -> None:
     # the footer's items (預算及會計月報, 法規專區…) are "#" links too: nothing counts as found
     categories = ctx.summary["disclosure"]["categories"]
     assert [c["found"] for c in categories] == [False] * 10
+    # item 3 (地址、電話): the fat footer gives both; recorded beside the item, not as its evidence (issue 18)
+    assert categories[2]["footer_contact"] == [mp]
     assert any(d["text"] == "預算及會計月報" for d in categories[5]["dead_evidence"])
     assert len(by_rule(findings, "missing-disclosure-category")) == 10
 
