@@ -77,7 +77,7 @@ class SiteRow(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     # the site's results.json entry without its findings (those are rows below): what a later audit
-    # reuses when nothing it judges has changed (crawler/reuse.py)
+    # reuses when nothing it judges has changed (disclosure_audit/reuse.py)
     entry: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
@@ -378,7 +378,7 @@ class Store:
 
     def raw_rows(self, sql: str, params: tuple, *, batch: int = 2000) -> Iterator[tuple]:
         """Rows of a read streamed in batches through a DB-API cursor (`?` placeholders): for scans
-        over every row of a site that must not hold them all at once (crawler/reuse.py)."""
+        over every row of a site that must not hold them all at once (disclosure_audit/reuse.py)."""
         conn = self.engine.raw_connection()
         try:
             if self.engine.dialect.paramstyle != "qmark":
@@ -647,3 +647,15 @@ def _shallow_dict(obj: Any) -> dict[str, Any]:
 
 def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
+
+
+def previous_site_id(store: Store, agency_url: str, exclude_site: int) -> int | None:
+    """The latest finished (ok/partial) audit of the same start URL: the one a recrawl sends conditional
+    requests for (crawler.incremental) and whose findings the audit step may reuse (disclosure_audit.reuse). Kept
+    in the store, not beside the middleware, so that the audit step does not import Scrapy (30 MB, ~0.4 s)."""
+    from sqlalchemy import select
+
+    with store.session() as s:
+        return s.scalar(select(SiteRow.id).where(SiteRow.url == agency_url, SiteRow.id != exclude_site,
+                                                 SiteRow.status.in_(("ok", "partial")))
+                        .order_by(SiteRow.id.desc()).limit(1))
