@@ -30,8 +30,9 @@ from urllib.parse import urlsplit
 import yaml
 
 from checks.base import AuditContext, Check, CheckMeta, Finding
+from checks.computed.urls import url_key
 from checks.facts import LinkResult, PageFacts, SiteFacts, defrag
-from checks.links import checked_target, fetched_links_to, result_of, url_key
+from checks.links import checked_target, fetched_links_to, result_of
 from checks.textnorm import MEMO_SIZE, link_index
 
 RULE = "政府服務品質獎 資訊公開適切性與內容有效性：超連結均有效（含回應 200 的錯誤頁）"

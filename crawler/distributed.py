@@ -23,7 +23,7 @@ from scrapy import Request
 from scrapy_redis.scheduler import Scheduler
 from scrapy_redis.spiders import RedisMixin
 
-from checks.links import url_key
+from checks.computed.urls import url_key
 from crawler.items import Acknowledge, PageItem
 from crawler.spiders.agency import AgencySpider
 

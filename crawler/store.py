@@ -279,8 +279,8 @@ class Store:
 
     def _trend_findings(self, run_id: str, agency_url: str) -> Any:
         """The findings of one audit with the fields a trend shows (checks.trend._brief), as a stream
-        read from the findings table (reports.streaming.StreamedList): never all in memory."""
-        from reports.streaming import StreamedList
+        read from the findings table (checks.streamed.StreamedList): never all in memory."""
+        from checks.streamed import StreamedList
 
         with self.session() as s:
             site_id = s.scalar(select(SiteRow.id).where(SiteRow.run_id == run_id, SiteRow.url == agency_url)

@@ -23,8 +23,8 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from checks.computed.hosts import https_hosts
 from checks.facts import SiteFacts
-from checks.transport import https_hosts
 from crawler.tls import host_key, legacy_tls
 
 MAX_HOSTS = 5

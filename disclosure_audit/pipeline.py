@@ -74,8 +74,8 @@ def audit_facts(store: Store, site_id: int, facts: SiteFacts, opts: AuditOptions
 
 
 def stored_findings(store: Store, site_id: int, count: int) -> Any:
-    """A site's findings as a re-readable stream from the run store (reports.streaming.StreamedList)."""
-    from reports.streaming import StreamedList
+    """A site's findings as a re-readable stream from the run store (checks.streamed.StreamedList)."""
+    from checks.streamed import StreamedList
 
     return StreamedList(lambda: store.findings_json(site_id), count)
 

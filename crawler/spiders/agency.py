@@ -51,8 +51,8 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 from w3lib.url import safe_url_string
 
+from checks.computed.urls import url_key
 from checks.facts import LinkResult
-from checks.links import url_key
 from crawler.encoding import decode_html
 from crawler.extract import extract_page
 from crawler.items import LinkResultItem, PageItem, SkippedItem, UnchangedPageItem, UnchangedPagesItem
