@@ -368,6 +368,7 @@ RULE_TITLES: dict[str, tuple[str, str]] = {
     "viewport-missing": ("未設定行動裝置 viewport", "No mobile viewport meta"),
     "horizontal-scroll": ("手機畫面須左右捲動", "Page scrolls sideways on a phone"),
     "english-version-behind": ("英文版更新落後中文版", "English version lags behind the Chinese one"),
+    "document-title-missing": ("下載文件未設定文件屬性標題", "Downloadable document has no title in its properties"),
     "tls-distrusted-by-chrome": ("憑證不受 Chrome 瀏覽器信任（中華電信根憑證）", "Certificate distrusted by Chrome (Chunghwa Telecom root)"),
     "http-not-redirected": ("HTTP 未轉址至 HTTPS", "http:// does not redirect to https://"),
     "mixed-content": ("HTTPS 網頁載入未加密內容", "Mixed content on an HTTPS page"),
