@@ -1,6 +1,6 @@
 """Sized, re-readable streams a results document holds its long arrays in (findings read from the run store).
 
-A results type: the run store (crawler/store.py) and the audit pipeline build them, the checks that
+A results type: the run store (crawler/store/) and the audit pipeline build them, the checks that
 aggregate findings (scoring, trend) and the report writers (reports/streaming.py writes them as JSON
 arrays piece by piece) read them. Nothing here does I/O."""
 

@@ -26,7 +26,6 @@ MAY_IMPORT: dict[str, dict[str, frozenset[str]]] = {
             "checks.facts",  # the facts schema the crawl fills in
             "checks.computed",  # derived data shared with the gatherers: url_key, search forms, https hosts
             "checks.streamed",  # the sized, re-readable stream the run store hands findings in
-            "checks.lazy_facts",  # the stored-facts views the store builds (store code, to move with it)
             "checks.textnorm.load_yaml",  # reads a shipped data file
         }),
     },
