@@ -66,7 +66,7 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"
 
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.incremental.ConditionalRequestsMiddleware": 550,
+    "crawler.downloadermiddlewares.conditional.ConditionalRequestsMiddleware": 550,
     # before RobotsTxtMiddleware (100): a refused host is not even asked for its robots.txt
     "crawler.downloadermiddlewares.private_address.PrivateAddressMiddleware": 50,
     "crawler.downloadermiddlewares.robots.BoundedRobotsMiddleware": 51,
