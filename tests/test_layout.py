@@ -178,3 +178,38 @@ def test_function_level_and_relative_imports_are_read(tmp_path):
     found = _imports("checks.mod", path)
     assert (2, "reports.render", "render_all") in found
     assert (3, "checks.facts", None) in found
+
+
+# crawler/ keeps the Scrapy shape (issue 21): each component crawler/settings.py enables lives in the
+# folder of its kind, one component per module, and the module's docstring names the settings it reads.
+COMPONENT_HOMES = {"DOWNLOADER_MIDDLEWARES": "crawler.downloadermiddlewares.", "EXTENSIONS": "crawler.extensions.",
+                   "ITEM_PIPELINES": "crawler.pipelines."}
+COMPONENT_FOLDERS = ("crawler/downloadermiddlewares", "crawler/extensions")
+
+
+def test_crawler_components_live_in_the_folder_of_their_kind():
+    import crawler.settings as settings
+
+    misplaced = [f"{kind}: {path}" for kind, home in COMPONENT_HOMES.items()
+                 for path, order in getattr(settings, kind).items()
+                 if path.startswith("crawler.") and order is not None and not path.startswith(home)]
+    assert misplaced == []
+    assert settings.LOG_FORMATTER == "crawler.logformatter.QuietLogFormatter"
+
+
+def _component_modules() -> list[Path]:
+    return [p for folder in COMPONENT_FOLDERS for p in sorted((ROOT / folder).glob("*.py"))
+            if p.name != "__init__.py"] + [ROOT / "crawler" / "logformatter.py"]
+
+
+@pytest.mark.parametrize("path", _component_modules(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_one_component_per_module_and_its_settings_named(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    classes = [node.name for node in tree.body if isinstance(node, ast.ClassDef) and not node.name.startswith("_")]
+    assert len(classes) == 1, f"{path.name} holds {classes}"
+    read = {node.args[0].value for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr.startswith("get") and node.args and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str) and node.args[0].value.isupper()}
+    doc = ast.get_docstring(tree) or ""
+    assert [name for name in sorted(read) if name not in doc] == []
