@@ -38,7 +38,6 @@ from checks.dates import parse_date
 from checks.facts import PageFacts, SiteFacts
 from checks.textnorm import has_cjk, load_csv, load_yaml, norm_loose, overlap
 
-RULE_CITATION = "行政機關電子資料流通詮釋資料及分類檢索規範（FL043379）；行政機關電子資料流通實施要點第4點"
 CATEGORY_FIELDS = ("Category.Theme", "Category.Cake", "Category.Service")
 CODE_FORM = re.compile(r"^[0-9A-Z][0-9]{2}$")
 AGENCY_CODE = re.compile(r"^([0-9]{9}[A-Z])(?![0-9A-Za-z])")  # a DataID may follow the code (OID+DataID)
@@ -270,11 +269,7 @@ class ClassificationTags(Check):
     """Required meta fields, category codes, DC.Date and DC.Title on every served page."""
 
     meta = CheckMeta(
-        id="classification",
-        title_zh="詮釋資料與分類檢索標記",
-        title_en="Metadata and classification tags",
-        indicator="retrieval",
-        rule=RULE_CITATION,
+        id="classification-tags", check="classification",
         rules=("missing-metadata", "invalid-category-code", "invalid-dc-date", "dc-title-mismatch",
                "invalid-dc-identifier", "dc-identifier-mismatch", "dc-publisher-mismatch"),
     )

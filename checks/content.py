@@ -39,11 +39,6 @@ from checks.facts import PageFacts, SiteFacts
 from checks.services import detect_features, features
 from checks.textnorm import load_yaml, norm
 
-FOOTER_RULE = "政府網站版型與內容管理規範（慣例）：頁尾提供機關地址、電話、服務時間；政府資訊公開法第7條第1項第3款"
-OPEN_DATA_RULE = "政府網站資料開放宣告標準文字（行政院）：授權方式及範圍、無償、非專屬、得再授權、註明出處"
-UPDATE_DATE_RULE = "政府網站慣例（政府網站營運交流平臺）：內容頁標示更新日期"
-MOBILE_RULE = "WCAG 2.1 SC 1.4.10 Reflow（網站無障礙規範 110.07）；viewport 設定為最佳實務"
-ENGLISH_RULE = "最佳實務：英文版與中文版同步更新"
 MAX_EVIDENCE = 20
 CONTACT_PARTS = ("address", "phone", "hours")
 PART_NAMES = {"address": ("地址", "address"), "phone": ("電話", "telephone"), "hours": ("服務時間", "service hours")}
@@ -155,8 +150,8 @@ class FooterContactCheck(Check):
     """The home page's footer block gives address, telephone and service hours."""
 
     meta = CheckMeta(
-        id="content", title_zh="頁尾聯絡資訊", title_en="Contact details in the footer",
-        indicator="disclosure", rule=FOOTER_RULE, rules=("footer-contact-incomplete",),
+        id="footer-contact", check="content",
+        rules=("footer-contact-incomplete",),
     )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
@@ -210,8 +205,8 @@ class OpenDataDeclarationCheck(Check):
     """The 政府網站資料開放宣告 page carries the standard licence clauses, not only its title."""
 
     meta = CheckMeta(
-        id="content", title_zh="資料開放宣告內容", title_en="Open-data declaration clauses",
-        indicator="disclosure", rule=OPEN_DATA_RULE, rules=("open-data-declaration-incomplete",),
+        id="open-data-declaration", check="content",
+        rules=("open-data-declaration-incomplete",),
     )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
@@ -282,8 +277,8 @@ class UpdateDateCheck(Check):
     """Each content page shows its own update date (a labelled date in its text)."""
 
     meta = CheckMeta(
-        id="content", title_zh="內容頁標示更新日期", title_en="Content pages show their update date",
-        indicator="disclosure", rule=UPDATE_DATE_RULE, rules=("missing-update-date",),
+        id="update-date", check="content",
+        rules=("missing-update-date",),
     )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
@@ -324,8 +319,8 @@ class MobileLayoutCheck(Check):
     """A viewport meta on every page; no sideways scrolling at 360 × 640 on the sampled pages."""
 
     meta = CheckMeta(
-        id="content", title_zh="行動裝置版面", title_en="Mobile layout",
-        indicator="retrieval", rule=MOBILE_RULE, rules=("viewport-missing", "horizontal-scroll"),
+        id="mobile-layout", check="content",
+        rules=("viewport-missing", "horizontal-scroll"),
     )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
@@ -403,8 +398,8 @@ class EnglishVersionCheck(Check):
     """The English site's newest date is not far behind the Chinese site's."""
 
     meta = CheckMeta(
-        id="content", title_zh="英文版更新進度", title_en="English version kept up to date",
-        indicator="retrieval", rule=ENGLISH_RULE, rules=("english-version-behind",),
+        id="english-version", check="content",
+        rules=("english-version-behind",),
     )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:

@@ -53,7 +53,6 @@ from checks.textnorm import (
     reason_text,
 )
 
-RULE_CITATION = "政府資訊公開法第7條第1項、第8條第1項第2款"
 MAX_EVIDENCE = 10
 # Menu entries and document names are short; a long text is a news headline that merely mentions
 # a keyword (…補助學校培訓計畫…), which is not where the item is published.
@@ -362,11 +361,7 @@ class DisclosureCoverage(Check):
     """The 主動公開資訊 area and its ten §7 I items, plus FAQ / news / publications."""
 
     meta = CheckMeta(
-        id="disclosure",
-        title_zh="主動公開資訊完整性",
-        title_en="Proactive disclosure (Freedom of Government Information Law art. 7)",
-        indicator="disclosure",
-        rule=RULE_CITATION,
+        id="disclosure-coverage", check="disclosure",
         rules=("missing-disclosure-section", "missing-disclosure-category", "unverified-disclosure-section",
                "unverified-disclosure-category"),
     )

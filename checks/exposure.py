@@ -29,8 +29,6 @@ import yaml
 from checks.base import AuditContext, Check, CheckMeta, Finding
 from checks.facts import PageFacts, SiteFacts
 
-LISTING_RULE = "臺北市政府各機關網站服務作業原則 參、二(三)：禁止開放網站瀏覽目錄權限"
-PERSONAL_RULE = "個人資料保護法 §2 (1)、§5；臺北市政府各機關網站服務作業原則 參、二(二)：網站不得公開個人資料"
 KIND_ZH = {"national-id": "身分證統一編號", "resident-new": "新式居留證統一證號", "resident-old": "舊式居留證統一證號"}
 KIND_EN = {"national-id": "identity card number", "resident-new": "resident certificate number (new format)",
            "resident-old": "resident certificate number (old format)"}
@@ -78,8 +76,10 @@ def _directory(url: str) -> str:
 
 
 class DirectoryListing(Check):
-    meta = CheckMeta(id="exposure", title_zh="開放目錄瀏覽", title_en="Open directory listing",
-                     indicator="disclosure", rule=LISTING_RULE, rules=("open-directory-listing",))
+    meta = CheckMeta(
+        id="directory-listing", check="exposure",
+        rules=("open-directory-listing",),
+    )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
         listed: dict[str, tuple[PageFacts, str]] = {}
@@ -128,9 +128,10 @@ def _evidence(record: dict[str, Any], source: str) -> dict[str, Any]:
 
 
 class PersonalData(Check):
-    meta = CheckMeta(id="exposure", title_zh="公開個人資料", title_en="Personal data published",
-                     indicator="disclosure", rule=PERSONAL_RULE,
-                     rules=("personal-data-exposed", "document-unreadable"))
+    meta = CheckMeta(
+        id="personal-data", check="exposure",
+        rules=("personal-data-exposed", "document-unreadable"),
+    )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
         findings = [self._page_finding(page, page.extra["personal_ids"])

@@ -131,12 +131,7 @@ def _also(group: list[PageFacts]) -> tuple[str, str]:
 
 class FreegoStatic(Check):
     meta = CheckMeta(
-        id="accessibility",
-        title_zh="Freego 機器檢測中 axe 未涵蓋的項目",
-        title_en="Freego machine checks axe does not run",
-        indicator="retrieval",
-        rule="身心障礙者權益保障法 §52-2；網站無障礙規範 110.07（Freego v3 機器檢測：CS2140401C、HM1130103C、"
-             "HM1240102C、HM1110106C 等）",
+        id="freego-static", check="accessibility",
         rules=tuple(r["rule"] for r in yaml.safe_load(
             (DATA / "freego_static.yaml").read_text(encoding="utf-8"))["rules"]),
     )
@@ -243,12 +238,7 @@ def _certificate_link(href: str | None, hosts: tuple[str, ...]) -> bool:
 
 class BadgeSection6(Check):
     meta = CheckMeta(
-        id="accessibility",
-        title_zh="無障礙標章張貼方式（尺寸、位置、連結）",
-        title_en="How the accessibility badge is posted (size, place, link)",
-        indicator="retrieval",
-        rule="各級機關機構學校網站無障礙檢測及認證標章核發辦法 §6（寬 88 像素、高 31 像素，不得變更尺寸或變形，"
-             "連結至主管機關指定之網頁，張貼於網站首頁下方）",
+        id="badge-section-6", check="accessibility",
         rules=("tw-badge-size", "tw-badge-placement"),
     )
 

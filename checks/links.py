@@ -19,7 +19,6 @@ from checks.base import AuditContext, Check, CheckMeta, Finding
 from checks.facts import LinkRef, LinkResult, SiteFacts, defrag, url_scheme
 from checks.textnorm import link_index, page_order
 
-RULE = "政府服務品質獎 資訊公開適切性與內容有效性：超連結均有效"
 NOT_CHECKED_SCHEMES = {"mailto", "tel", "javascript", "data", "sms", "fax", "callto", "skype", "about"}
 BROKEN_ERRORS = {"dns": "dns", "refused": "refused", "timeout": "timeout", "redirect-loop": "redirect-loop",
                  "too-many-redirects": "redirect-loop", "malformed": "malformed", "reset": "reset"}
@@ -206,9 +205,9 @@ def result_of(facts: SiteFacts, target: str) -> LinkResult | None:
 
 class LinksCheck(Check):
     meta = CheckMeta(
-        id="links", title_zh="超連結有效性", title_en="Link validity", indicator="disclosure",
-        rule=RULE, rules=("broken-link", "unverified-link", "missing-anchor", "tls-error",
-                          "tls-untrusted-public"),
+        id="link-validity", check="links",
+        rules=("broken-link", "unverified-link", "missing-anchor", "tls-error",
+               "tls-untrusted-public"),
     )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:

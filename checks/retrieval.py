@@ -19,8 +19,6 @@ from checks.base import AuditContext, CheckMeta, Finding
 from checks.facts import SiteFacts
 from checks.services import FeatureCheck
 
-RETRIEVAL_RULE = "提升服務品質執行計畫 資訊檢索完整性與便捷性（站內搜尋、分頁、排序；網站導覽）"
-
 _SEARCH_NAME = re.compile(
     r"^(q|qs|query|keyword|keywords|kw|key|keys|search|searchword|searchtext|search_text|searchkey|"
     r"txtkeyword|txtsearch|txtquery|s|term|terms|text|word|words|querystring|sw|k|wd|fulltext)$",
@@ -88,11 +86,7 @@ class RetrievalAids(FeatureCheck):
     """Site search form present and working; site map, English version and RSS present."""
 
     meta = CheckMeta(
-        id="retrieval",
-        title_zh="檢索便利性",
-        title_en="Retrieval aids",
-        indicator="retrieval",
-        rule=RETRIEVAL_RULE,
+        id="retrieval-aids", check="retrieval",
         rules=("missing-site-search", "missing-sitemap", "missing-english", "missing-rss",
                "site-search-failed", "site-search-no-results", "site-search-not-paged",
                "site-search-not-sorted"),

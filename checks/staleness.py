@@ -49,10 +49,6 @@ from checks.textnorm import (
     page_specific_title,
 )
 
-STALE_RULE = "政府服務品質獎 資訊內容有效性；政府資訊公開法第6條（適時公開）"
-ANNUAL_RULE = "政府資訊公開法第7條第1項第5、6款；提升服務品質執行計畫應於1月底前上網"
-NOTICE_RULE = "政府服務品質獎 資訊內容有效性（公告期滿應下架或移至歷史區）"
-DC_RULE = "行政機關電子資料流通詮釋資料及分類檢索規範（FL043379）DC.Date"
 MAX_LISTED = 200
 MAX_DOC_TEXT = 80
 
@@ -92,11 +88,7 @@ class StalePages(Check):
     """A page whose own last-update date is older than the limit."""
 
     meta = CheckMeta(
-        id="staleness",
-        title_zh="網頁資料逾期未更新",
-        title_en="Page not updated",
-        indicator="disclosure",
-        rule=STALE_RULE,
+        id="stale-pages", check="staleness",
         rules=("stale-page",),
     )
 
@@ -159,11 +151,7 @@ class DcDateConstant(Check):
     """One notice when every page carries the same DC.Date: it is a template value, not a date."""
 
     meta = CheckMeta(
-        id="staleness",
-        title_zh="DC.Date 為固定值",
-        title_en="DC.Date is a template constant",
-        indicator="disclosure",
-        rule=DC_RULE,
+        id="dc-date-constant", check="staleness",
         rules=("dc-date-constant",),
     )
 
@@ -321,11 +309,7 @@ class OutdatedAnnualDocuments(Check):
     """A series of yearly documents whose latest year is behind the year it should have reached."""
 
     meta = CheckMeta(
-        id="staleness",
-        title_zh="年度文件未更新",
-        title_en="Annual document out of date",
-        indicator="disclosure",
-        rule=ANNUAL_RULE,
+        id="annual-documents", check="staleness",
         rules=("outdated-annual-document",),
     )
 
@@ -412,11 +396,7 @@ class ExpiredNotices(Check):
     """A notice still listed on the site after the end date it states itself."""
 
     meta = CheckMeta(
-        id="staleness",
-        title_zh="公告已逾期仍刊登",
-        title_en="Expired notice still listed",
-        indicator="disclosure",
-        rule=NOTICE_RULE,
+        id="expired-notices", check="staleness",
         rules=("expired-notice",),
     )
 

@@ -254,11 +254,7 @@ def certificate_date(cert_id: str) -> date | None:
 
 class TaiwanAccessibility(Check):
     meta = CheckMeta(
-        id="accessibility",
-        title_zh="無障礙標章與導盲磚等國內慣例",
-        title_en="Accessibility badge and Taiwan's page conventions",
-        indicator="retrieval",
-        rule="身心障礙者權益保障法 §52-2（無障礙檢測與標章）；網站無障礙規範 110.07 慣例：導盲磚、noscript、網站導覽快速鍵說明",
+        id="taiwan-conventions", check="accessibility",
         rules=("tw-accesskey-missing", "tw-accesskey-target-missing", "tw-accesskey-duplicate", "tw-noscript-missing",
                "tw-sitemap-accesskey-help-missing", "tw-badge-missing", "tw-badge-link-invalid",
                "tw-badge-expired", "tw-badge-level-not-met"),

@@ -28,8 +28,6 @@ from checks.base import AuditContext, Check, CheckMeta, Finding
 from checks.facts import SiteFacts
 
 DATA = Path(__file__).resolve().parent / "data" / "transport.yaml"
-RULE = ("Chrome Root Program 2025-05-30（Chrome 139 起不信任中華電信根憑證）；資通安全責任等級分級辦法 附表十"
-        " 資通系統防護基準（傳輸之機密性與完整性）；RFC 8996；安全標頭為最佳實務")
 FRAME_TAGS = ("iframe", "frame")
 MIXED_TAGS = ("img", *FRAME_TAGS)
 _ACTIVE = {"script", "link", *FRAME_TAGS}
@@ -101,7 +99,7 @@ def _instant(value: str) -> datetime:
 
 class TransportCheck(Check):
     meta = CheckMeta(
-        id="transport", title_zh="傳輸安全", title_en="Transport security", indicator="retrieval", rule=RULE,
+        id="transport-security", check="transport",
         rules=("tls-distrusted-by-chrome", "http-not-redirected", "mixed-content", "tls-legacy-version",
                "tls-expiring", "missing-security-headers"),
     )
