@@ -41,6 +41,7 @@ class Rule(_Strict):
     citation: str = Field(min_length=1)
     description_zh: str | None = None
     description_en: str | None = None
+    contract: bool = False  # an id of shared/contract/results-schema.md
 
     @model_validator(mode="after")
     def _severity_listed(self) -> Rule:
@@ -133,6 +134,11 @@ def rule_title(rule_id: str, lang: str) -> str:
     """The zh-TW (default) or English title of a rule id; an id not in the table shows as itself."""
     rule = get_rule(rule_id)
     return rule.title(lang) if rule else rule_id
+
+
+def contract_rules() -> dict[str, str]:
+    """The contract's rule ids and their check family, in file order."""
+    return {rid: rule.check for rid, rule in rules().items() if rule.contract}
 
 
 def rule_set_of(check: str) -> RuleSet | None:

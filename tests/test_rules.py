@@ -6,7 +6,8 @@ import pytest
 
 from checks.audit import load_checks
 from checks.base import CheckMeta
-from checks.rules import rules
+from checks.rules import RulesError, contract_rules, load_rules, rules
+from checks.scoring import DEFAULT_RUBRIC, RubricError, load_rubric
 from reports.i18n import rule_title
 
 
@@ -18,14 +19,45 @@ def test_every_declared_rule_is_in_rules_yaml_with_its_family():
             assert table[rid].check == check_cls.meta.check, rid
 
 
-def test_titles_equal_the_old_i18n_tables():
-    """Before the tables in reports/i18n.py go: rules.yaml gives every id the title it had."""
-    new_titles = {"site-search-failed", "tw-badge-link-invalid"}  # showed their bare id before
-    for rid, rule in rules().items():
-        if rid in new_titles:
-            assert rule_title(rid, "zh-TW") == rid
+def test_reports_show_the_rules_yaml_titles():
+    """reports/i18n.py keeps no title table of its own (it did before issue 21; commit f9b63ff checked
+    that rules.yaml gives every id the title it had there)."""
+    import reports.i18n as i18n
+
+    assert not hasattr(i18n, "RULE_TITLES")
+    assert rule_title("soft-404", "zh-TW") == "偽裝正常的錯誤頁"
+    assert rule_title("soft-404", "en") == "Soft 404"
+    assert rule_title("missing-mailbox", "zh-TW") == "缺少首長信箱"
+    assert rule_title("image-alt", "en") == "image-alt"  # axe-core ids show as themselves
+
+
+def test_contract_rules_are_the_contract_ids():
+    """junit.xml's always-present test cases: shared/contract/results-schema.md's rule ids."""
+    assert contract_rules() == {
+        "broken-link": "links", "unverified-link": "links", "soft-404": "links", "missing-anchor": "links",
+        "tls-error": "links", "title-mismatch": "links", "stale-page": "staleness",
+        "outdated-annual-document": "staleness", "expired-notice": "staleness",
+        "missing-metadata": "classification", "invalid-category-code": "classification",
+        "missing-disclosure-section": "disclosure", "missing-disclosure-category": "disclosure"}
+
+
+def test_feature_rules_agree_with_service_features_yaml():
+    """missing-<feature>: family, indicator and severity are also in service_features.yaml."""
+    from checks.services import features
+
+    for feat in features().values():
+        if not feat.expected:
             continue
-        assert (rule.title_zh, rule.title_en) == (rule_title(rid, "zh-TW"), rule_title(rid, "en")), rid
+        rule = rules()[feat.rule]
+        assert (rule.check, rule.indicator, rule.severity) == (feat.family, feat.indicator, feat.severity), feat.rule
+
+
+def test_a_broken_rules_file_names_the_rule(tmp_path):
+    bad = tmp_path / "rules.yaml"
+    bad.write_text("rules:\n  x-rule:\n    check: links\n    indicator: disclosure\n    severity: fatal\n"
+                   "    title_zh: 甲\n    title_en: A\n    citation: c\n", encoding="utf-8")
+    with pytest.raises(RulesError, match="x-rule.severity"):
+        load_rules(bad)
 
 
 def test_check_ids_are_unique():
@@ -39,3 +71,24 @@ def test_a_rule_missing_from_rules_yaml_fails_at_declaration():
         CheckMeta(id="x", check="links", rules=("no-such-rule",))
     with pytest.raises(ValueError, match="belongs to check 'staleness'"):
         CheckMeta(id="x", check="links", rules=("stale-page",))
+
+
+def test_the_shipped_rubric_scores_every_rule_or_says_it_does_not():
+    assert load_rubric().unscored_rules() == []
+
+
+def test_a_rubric_naming_an_unknown_rule_is_refused(tmp_path):
+    text = DEFAULT_RUBRIC.read_text(encoding="utf-8").replace("rules: [title-mismatch]", "rules: [title-missmatch]")
+    path = tmp_path / "rubric.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RubricError, match="rule 'title-missmatch' is not in checks/data/rules.yaml"):
+        load_rubric(path)
+
+
+def test_naming_the_rules_the_family_defaults_caught_changed_no_criterion():
+    """Issue 21 named in the rubric seven ids only a check-family default used to score."""
+    rubric = load_rubric()
+    for rid in ("tls-untrusted-public", "site-search-failed", "missing-sitemap", "missing-english", "missing-rss",
+                "open-directory-listing", "personal-data-exposed"):
+        check = rules()[rid].check
+        assert rubric.criterion_for(rid, check).id == rubric.defaults[check], rid
