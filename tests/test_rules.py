@@ -92,3 +92,24 @@ def test_naming_the_rules_the_family_defaults_caught_changed_no_criterion():
                 "open-directory-listing", "personal-data-exposed"):
         check = rules()[rid].check
         assert rubric.criterion_for(rid, check).id == rubric.defaults[check], rid
+
+
+def test_readme_table_and_docs_rules_md_are_what_rules_yaml_generates():
+    """Edit checks/data/rules.yaml, then run `python -m checks.rules_doc`."""
+    from checks import rules_doc
+
+    for path, text in rules_doc.outputs().items():
+        assert path.read_text(encoding="utf-8") == text, f"{path.name}: run python -m checks.rules_doc"
+    assert rules_doc.main(["--check"]) == 0
+
+
+def test_the_generator_notices_a_hand_edited_table(tmp_path):
+    from checks import rules_doc
+
+    (tmp_path / "docs").mkdir()
+    readme = (rules_doc.ROOT / "README.md").read_text(encoding="utf-8")
+    (tmp_path / "README.md").write_text(readme.replace("| links | `broken-link` | error |",
+                                                       "| links | `broken-link` | warning |"), encoding="utf-8")
+    assert "`broken-link` | error |" in rules_doc.outputs(tmp_path)[tmp_path / "README.md"]
+    with pytest.raises(ValueError, match="markers missing"):
+        rules_doc.readme_with_table("# no table here\n")
