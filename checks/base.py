@@ -18,7 +18,6 @@ from checks.rules import Rule, rule_sets
 from checks.rules import rules as rules_table
 
 Severity = Literal["error", "warning", "notice"]
-Indicator = Literal["disclosure", "retrieval", "online_services", "e_participation"]
 
 
 @dataclass(frozen=True)
