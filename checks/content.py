@@ -22,6 +22,11 @@ Rules (data: data/content_rules.yaml, each pattern with the real page it was see
   WCAG 2.1) asks for no two-dimensional scrolling at 320 CSS px.
 - `english-version-behind` (notice, best practice): the newest page date of the English site is more
   than `max_lag_days` older than the Chinese site's.
+- `document-title-missing` (notice, best practice): a downloadable PDF / ODT / ODS / DOCX / XLSX of the
+  site carries no title in its document properties (read by crawler/documents.py from the download the
+  personal-data rule uses). W3C WCAG 2.1 technique PDF18 (https://www.w3.org/WAI/WCAG21/Techniques/pdf/PDF18,
+  informative, for SC 2.4.2 Page Titled): the reader and the screen reader show the /Title, else the file
+  name. A document whose properties could not be read is not judged.
 """
 
 from __future__ import annotations
@@ -429,3 +434,44 @@ class EnglishVersionCheck(Check):
                       "chinese_newest": newest_zh[0].isoformat(), "chinese_page": newest_zh[1],
                       "lag_days": lag, "max_lag_days": limit},
         )]
+
+
+# ---------------------------------------------------------------------------------------------
+# Titles in the document properties of downloadable documents
+
+
+def gathered_documents(facts: SiteFacts) -> list[dict[str, Any]]:
+    """The document records of crawler/documents.py (`facts.extra["documents"]`), well-formed ones only."""
+    gathered = facts.extra.get("documents")
+    docs = gathered.get("documents") if isinstance(gathered, dict) else None
+    return [d for d in docs or [] if isinstance(d, dict) and d.get("url")]
+
+
+class DocumentTitleCheck(Check):
+    """Each downloadable document the site offers carries a title in its document properties."""
+
+    meta = CheckMeta(
+        id="document-titles", check="content",
+        rules=("document-title-missing",),
+    )
+
+    def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
+        docs = gathered_documents(facts)
+        judged = [d for d in docs if isinstance(d.get("properties"), dict)]
+        untitled = [d for d in judged if not d["properties"].get("title")]
+        ctx.summary.setdefault("content", {})["document_titles"] = {
+            "documents": len(docs), "judged": len(judged), "untitled": len(untitled)}
+        home = facts.agency.url
+        findings = []
+        for doc in untitled:
+            fmt = str(doc.get("format") or "").upper()
+            findings.append(Finding(
+                check="content", rule="document-title-missing", severity="notice", page=doc.get("page") or home,
+                target=doc["url"],
+                detail=f"網站提供下載的 {fmt} 檔案未在文件屬性中設定標題，閱讀軟體與螢幕報讀軟體只能顯示檔名；"
+                       "請於文件屬性填寫標題。",
+                detail_en=f"A {fmt} file the site offers has no title in its document properties, so readers "
+                          "and screen readers show only its file name; set the title in its properties.",
+                evidence={"format": doc.get("format")},
+            ))
+        return sorted(findings, key=lambda f: (f.page, f.target or ""))

@@ -7,7 +7,7 @@ the character-bigram similarity used by `title-mismatch` and `dc-title-mismatch`
 (`dead_reason`: evidence must be verified live, `UNVERIFIED` otherwise; `reason_text` words each
 reason in zh-TW and English), order-independent evidence caps (`Smallest`, `page_order`,
 `link_order`: issue 16 item 7) and the `LinkIndex` that lets checks decide once per distinct link
-text or target and visit only the links that matter (issue 6, docs/check-speed.md).
+text or target and visit only the links that matter (issue 6, docs/performance.md).
 """
 
 from __future__ import annotations

@@ -1,15 +1,23 @@
-"""Read the text of the site's own downloadable documents, to find identity numbers published in them.
+"""Read the site's own downloadable documents: identity numbers in their text, the title in their properties.
 
 A gatherer (network allowed, in scope only). The crawl checks a document link with HEAD (or a short
 GET) and never reads it (crawler/spiders/agency.py DOCUMENT_EXTENSIONS); personal data is published in
 attachments far more often than in pages (個人資料保護法; 臺北市政府各機關網站服務作業原則 參、二(二)), so
 after the crawl this module downloads the in-scope PDF / ODT / ODS / DOCX / XLSX files that answered
 2xx, extracts their text with well-kept libraries (pypdf, odfpy, openpyxl; DOCX by zipfile + XML) and
-records, per document, only what the check needs:
+records, per document, only what the checks need:
 
     {"url", "format", "page" (the shallowest page linking to it), "status": "read" | "unreadable",
      "reason" (unreadable: too-large, timeout, http-404, encrypted, no-text, corrupt: …), "bytes",
-     "chars", "personal_ids": {numbers: [{masked, kind}], count, occurrences, invalid} | None}
+     "chars", "personal_ids": {numbers: [{masked, kind}], count, occurrences, invalid} | None,
+     "properties": {"title": str | None} | None}
+
+`properties` are the document properties read from the same download (one GET serves both rules):
+PDF the Info dictionary /Title (else XMP dc:title), ODF meta.xml dc:title, DOCX / XLSX
+docProps/core.xml dc:title; `title` None when the properties carry none (or only blanks), `properties`
+None when they could not be read (download failed, damaged, encrypted); an identity number in a
+title is masked like any other. A scanned PDF without a text layer is `unreadable: no-text` for the
+text, but its properties are still read. checks/content.py judges them (`document-title-missing`).
 
 The text itself is never stored and no number leaves in full (crawler/personal_ids.py). A document
 that cannot be read is listed with its reason, never guessed. Bounds: MAX_DOCUMENTS per site (the
@@ -235,6 +243,54 @@ def xlsx_text(data: bytes) -> str:
     return "\n".join(parts)
 
 
+# --- document properties: the title ------------------------------------------------------------------
+MAX_TITLE = 200
+_DC_TITLE = "{http://purl.org/dc/elements/1.1/}title"
+PROPERTY_PARTS = {"odt": "meta.xml", "ods": "meta.xml", "docx": "docProps/core.xml", "xlsx": "docProps/core.xml"}
+
+
+def clean_title(value: Any) -> str | None:
+    """The title with whitespace folded, at most MAX_TITLE characters, identity numbers masked (a title
+    is stored and shown, crawler/personal_ids.py); None when blank."""
+    if not isinstance(value, str):
+        return None
+    folded = " ".join(value.replace("\x00", " ").split())[:MAX_TITLE]
+    return scan(folded, Found()) or None
+
+
+def pdf_title(data: bytes) -> str | None:
+    """/Title of the Info dictionary, else dc:title of the XMP metadata."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    if reader.is_encrypted and not reader.decrypt(""):
+        raise Unreadable("encrypted")
+    title = clean_title(reader.metadata.title) if reader.metadata else None
+    if title is None and reader.xmp_metadata is not None:
+        titles = reader.xmp_metadata.dc_title or {}
+        title = next((t for key in sorted(titles) if (t := clean_title(titles[key]))), None)
+    return title
+
+
+def zip_title(data: bytes, part: str) -> str | None:
+    """The first dc:title of a zip container's property part (ODF meta.xml, OOXML docProps/core.xml)."""
+    archive = _zip(data)
+    if part not in archive.namelist():
+        return None
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    root = etree.fromstring(archive.read(part), parser)
+    return next((t for el in root.iter(_DC_TITLE) if (t := clean_title("".join(el.itertext())))), None)
+
+
+def document_properties(data: bytes, fmt: str) -> dict[str, Any] | None:
+    """{"title": str | None} of one document; None when its properties cannot be read."""
+    try:
+        title = pdf_title(data) if fmt == "pdf" else zip_title(data, PROPERTY_PARTS[fmt])
+    except Exception:  # noqa: BLE001 - a damaged file raises many kinds; its properties are not guessed
+        return None
+    return {"title": title}
+
+
 def document_text(data: bytes, fmt: str, deadline: float) -> str:
     """The text of one document (at most MAX_CHARS); Unreadable with the reason otherwise."""
     if fmt == "pdf":
@@ -253,11 +309,13 @@ def document_text(data: bytes, fmt: str, deadline: float) -> str:
 def read_document(row: dict[str, Any], hosts: set[str], *, timeout: float, deadline: float,
                   user_agent: str, session: requests.Session) -> dict[str, Any]:
     """Download and read one document: its record (masked numbers only)."""
-    out = {**row, "status": "unreadable", "reason": None, "bytes": None, "chars": None, "personal_ids": None}
+    out = {**row, "status": "unreadable", "reason": None, "bytes": None, "chars": None, "personal_ids": None,
+           "properties": None}
     try:
         data = download(row["url"], hosts, timeout=timeout, deadline=deadline, user_agent=user_agent,
                         session=session)
         out["bytes"] = len(data)
+        out["properties"] = document_properties(data, row["format"])
         text = document_text(data, row["format"], deadline)
     except Unreadable as exc:
         out["reason"] = str(exc)
@@ -288,7 +346,7 @@ def gather_documents(facts: SiteFacts, *, timeout: float = 15.0, user_agent: str
         for row in rows[:max_documents]:
             if time.monotonic() > deadline:
                 documents.append({**row, "status": "unreadable", "reason": "time-limit", "bytes": None,
-                                  "chars": None, "personal_ids": None})
+                                  "chars": None, "personal_ids": None, "properties": None})
                 continue
             documents.append(read_document(row, hosts, timeout=timeout, deadline=deadline,
                                            user_agent=user_agent, session=http))

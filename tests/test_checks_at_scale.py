@@ -3,7 +3,7 @@
 Each shortcut is compared with the straightforward algorithm it replaced (kept here as a reference)
 on generated inputs: label scanning from anchors, the link index, per-target link verdicts, the
 soft-404 line normalisation done only as far as needed, the url-pattern prefilter and the badge host
-prefilter. On the benchmark site all checks give byte-identical findings (docs/check-speed.md).
+prefilter. On the benchmark site all checks give byte-identical findings (docs/performance.md, "The checks").
 """
 
 from __future__ import annotations
