@@ -77,6 +77,22 @@ class Finding:
     evidence: dict[str, Any] = field(default_factory=dict)
     detail_en: str | None = None
 
+    @classmethod
+    def of(cls, rule: str, page: str, target: str | None, detail: str,
+           evidence: dict[str, Any] | None = None, *, detail_en: str | None = None,
+           severity: str | None = None) -> Finding:
+        """A finding of a rules.yaml rule: its `check` and `severity` are the rule's entry, not typed
+        again by the check. `severity` is given only where the evidence decides (the entry lists
+        `severities`: soft-404 by confidence) and must be one the entry allows."""
+        entry = rules_table().get(rule)
+        if entry is None:
+            raise ValueError(f"rule '{rule}' is not in checks/data/rules.yaml")
+        if severity is not None and not entry.allows(severity):
+            raise ValueError(f"rule '{rule}': severity '{severity}' is not one rules.yaml allows")
+        return cls(check=entry.check, rule=rule, severity=severity or entry.severity,  # type: ignore[arg-type]
+                   page=page, target=target, detail=detail, evidence=evidence if evidence is not None else {},
+                   detail_en=detail_en)
+
     @property
     def fingerprint(self) -> str:
         """Stable identity across runs (rule + page + target/selector), for trends and baselines."""

@@ -171,8 +171,8 @@ class FooterContactCheck(Check):
             return []
         zh = "、".join(PART_NAMES[p][0] for p in contact.missing)
         en = ", ".join(PART_NAMES[p][1] for p in contact.missing)
-        return [Finding(
-            check="content", rule="footer-contact-incomplete", severity="warning", page=home.url, target=None,
+        return [Finding.of(
+            "footer-contact-incomplete", page=home.url, target=None,
             detail=f"首頁頁尾未提供機關{zh}。",
             detail_en=f"The home page's footer does not give the agency's {en}.",
             evidence={"missing": contact.missing, "found": dict(sorted(contact.found.items())),
@@ -223,8 +223,8 @@ class OpenDataDeclarationCheck(Check):
             judged.append({"page": page.url, "missing": absent})
             if not missing:
                 continue
-            findings.append(Finding(
-                check="content", rule="open-data-declaration-incomplete", severity="warning",
+            findings.append(Finding.of(
+                "open-data-declaration-incomplete",
                 page=page.url, target=None,
                 detail="政府網站資料開放宣告缺少標準條款：" + "、".join(f"「{c['name_zh']}」" for c in missing) + "。",
                 detail_en="The open-data declaration lacks standard clauses: "
@@ -303,8 +303,8 @@ class UpdateDateCheck(Check):
                 continue
             counts["undated"] += 1
             other = {"source": evidence.source, "label": evidence.label} if evidence else None
-            findings.append(Finding(
-                check="content", rule="missing-update-date", severity="warning", page=page.url, target=None,
+            findings.append(Finding.of(
+                "missing-update-date", page=page.url, target=None,
                 detail="內容頁未標示更新日期（如「更新日期：113-05-20」）。",
                 detail_en="The content page shows no update date (e.g. 更新日期：113-05-20).",
                 evidence={"title": page.title[:100], "other_date": other},
@@ -336,8 +336,8 @@ class MobileLayoutCheck(Check):
             values = page.meta.get("viewport", [])
             if any(_DEVICE_WIDTH.search(v) for v in values):
                 continue
-            findings.append(Finding(
-                check="content", rule="viewport-missing", severity="notice", page=page.url, target=None,
+            findings.append(Finding.of(
+                "viewport-missing", page=page.url, target=None,
                 detail="網頁未設定行動裝置顯示寬度（`<meta name=\"viewport\" content=\"width=device-width\">`），手機上會縮小顯示桌面版面。",
                 detail_en="No viewport meta with width=device-width: phones show the desktop layout shrunk.",
                 evidence={"viewport": values[:3]},
@@ -351,8 +351,8 @@ class MobileLayoutCheck(Check):
             # client width a desktop scroll bar narrows
             if scroll <= max(client, int(layout.get("width") or 0)):
                 continue
-            findings.append(Finding(
-                check="content", rule="horizontal-scroll", severity="warning", page=result.url, target=None,
+            findings.append(Finding.of(
+                "horizontal-scroll", page=result.url, target=None,
                 detail=f"以 {layout.get('width', 360)} × {layout.get('height', 640)} 的手機畫面瀏覽時須左右捲動"
                 f"（內容寬 {scroll} 像素，畫面寬 {client} 像素）。",
                 detail_en=f"At {layout.get('width', 360)} × {layout.get('height', 640)} the page scrolls sideways "
@@ -424,8 +424,8 @@ class EnglishVersionCheck(Check):
         limit = int(ctx.option("english_max_lag_days", rules()["english"]["max_lag_days"]))
         if lag <= limit:
             return []
-        return [Finding(
-            check="content", rule="english-version-behind", severity="notice", page=newest_en[1], target=None,
+        return [Finding.of(
+            "english-version-behind", page=newest_en[1], target=None,
             detail=f"英文版最新資料日期（{newest_en[0].isoformat()}）比中文版（{newest_zh[0].isoformat()}）"
             f"落後 {lag} 天。",
             detail_en=f"The English version's newest date ({newest_en[0].isoformat()}) is {lag} days behind "
@@ -465,8 +465,8 @@ class DocumentTitleCheck(Check):
         findings = []
         for doc in untitled:
             fmt = str(doc.get("format") or "").upper()
-            findings.append(Finding(
-                check="content", rule="document-title-missing", severity="notice", page=doc.get("page") or home,
+            findings.append(Finding.of(
+                "document-title-missing", page=doc.get("page") or home,
                 target=doc["url"],
                 detail=f"網站提供下載的 {fmt} 檔案未在文件屬性中設定標題，閱讀軟體與螢幕報讀軟體只能顯示檔名；"
                        "請於文件屬性填寫標題。",

@@ -108,8 +108,8 @@ class RetrievalAids(FeatureCheck):
         }
         home = facts.agency.url
         if not forms and not box_pages and not (probe and probe.get("form_page")):
-            findings.append(Finding(
-                check="retrieval", rule="missing-site-search", severity="warning",
+            findings.append(Finding.of(
+                "missing-site-search",
                 page=home, target=None,
                 detail="網站找不到可送出的站內搜尋表單。",
                 detail_en="No site search form was found.",
@@ -130,30 +130,30 @@ def judge_probe(probe: dict[str, Any], home: str) -> list[Finding]:
     status = probe.get("status")
     evidence = {"query": query, "status": status, "results_url": target}
     if probe.get("error") or status is None or (isinstance(status, int) and status >= 400):
-        return [Finding(
-            check="retrieval", rule="site-search-failed", severity="warning", page=page, target=target,
+        return [Finding.of(
+            "site-search-failed", page=page, target=target,
             detail=f"站內搜尋「{query}」沒有正常回應（{probe.get('error') or status}）。",
             detail_en=f"Site search for {query!r} failed ({probe.get('error') or status}).",
             evidence={**evidence, "error": probe.get("error")},
         )]
     if not probe.get("results_found"):
-        return [Finding(
-            check="retrieval", rule="site-search-no-results", severity="warning", page=page, target=target,
+        return [Finding.of(
+            "site-search-no-results", page=page, target=target,
             detail=f"以網站上常見的詞「{query}」站內搜尋，沒有找到任何結果。",
             detail_en=f"Searching the site for its own frequent term {query!r} returned no results.",
             evidence=evidence,
         )]
     out = []
     if probe.get("paged") is False:
-        out.append(Finding(
-            check="retrieval", rule="site-search-not-paged", severity="notice", page=page, target=target,
+        out.append(Finding.of(
+            "site-search-not-paged", page=page, target=target,
             detail=f"站內搜尋「{query}」的結果沒有分頁。",
             detail_en=f"Search results for {query!r} are not paged.",
             evidence=evidence,
         ))
     if probe.get("sortable") is False:
-        out.append(Finding(
-            check="retrieval", rule="site-search-not-sorted", severity="notice", page=page, target=target,
+        out.append(Finding.of(
+            "site-search-not-sorted", page=page, target=target,
             detail=f"站內搜尋「{query}」的結果無法依相關性、日期或類別排序。",
             detail_en=f"Search results for {query!r} cannot be sorted (relevance, date, topic).",
             evidence=evidence,

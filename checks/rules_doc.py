@@ -32,8 +32,9 @@ the pages linked from README.md "Rules" (`docs/rules-*.md`, `docs/accessibility.
 
 ## Adding a rule
 
-1. **The check.** A rule in an existing check: make its `Finding(check=<family>, rule=<id>,
-   severity=...)` and add the id to the class's `CheckMeta(rules=(...))`. A new check: a module
+1. **The check.** A rule in an existing check: make its findings with `Finding.of(<id>, page,
+   target, detail, evidence, detail_en=...)` (family and severity come from the rule's entry) and
+   add the id to the class's `CheckMeta(rules=(...))`. A new check: a module
    `checks/<name>.py` with a `Check` subclass whose `meta = CheckMeta(id=<unique check id>,
    check=<family>, rules=(<ids>,))`; it registers itself (`checks/audit.py` imports every module of
    the package). Cite the rule in the module docstring; keywords and thresholds go to
@@ -41,7 +42,8 @@ the pages linked from README.md "Rules" (`docs/rules-*.md`, `docs/accessibility.
 2. **`checks/data/rules.yaml`.** One entry under the id: `check` (the family, the same as in the
    findings), `indicator`, `severity` (and `severities` when the evidence decides), `title_zh`,
    `title_en`, `citation`, and a `description_zh` / `description_en` for the README table. A
-   declared id missing here stops the module from importing.
+   declared id missing here stops the module from importing; `Finding.of` refuses an id that is
+   not here, and a `severity=` the entry does not allow.
 3. **`checks/data/rubric.yaml`.** Name the id in the `rules` of the criterion that scores it, or in
    `indeterminate.rules` when its findings never say anything about the site. A rubric naming an
    id not in rules.yaml is refused; `tests/test_rules.py` fails while an id is in neither place.

@@ -302,9 +302,8 @@ class FeatureCheck(Check):
             if result.evidence or not feat.expected or feature_status(result) == "unverified":
                 continue
             dead = "（相關連結無效）" if result.dead else ""
-            findings.append(Finding(
-                check=feat.family, rule=feat.rule, severity=feat.severity,  # type: ignore[arg-type]
-                page=facts.agency.url, target=None,
+            findings.append(Finding.of(
+                feat.rule, page=facts.agency.url, target=None,
                 detail=f"網站找不到「{feat.title_zh}」{dead}。",
                 detail_en=f"No {feat.title_en} found on the site{' (its links are dead)' if result.dead else ''}.",
                 evidence={"feature": fid, "dead_links": result.dead},
@@ -465,8 +464,8 @@ class OnlineServices(FeatureCheck):
                 if item.link.target in reported:
                     continue
                 reported.add(item.link.target)
-                findings.append(Finding(
-                    check="services", rule="open-format-missing", severity="warning",
+                findings.append(Finding.of(
+                    "open-format-missing",
                     page=page_url, target=item.link.target,
                     detail=f"可編輯檔案（{item.fmt.upper()}）「{item.link.text[:40]}」沒有提供 ODF（{twin.upper()}）格式。",
                     detail_en=f"Editable {item.fmt.upper()} download has no ODF ({twin.upper()}) version.",
@@ -607,8 +606,8 @@ class TitleConsistency(Check):
         for link, score, pages in bad.values():
             target = facts.page(link.target)
             shown = (target.title if target else "") or " ".join(targets.get(link.target, [])[:1])
-            findings.append(Finding(
-                check="links", rule="title-mismatch", severity="notice",
+            findings.append(Finding.of(
+                "title-mismatch",
                 page=link.source, target=link.target,
                 detail=f"連結文字「{link.text[:40]}」與目的頁標題「{shown[:60]}」不相符"
                 + (f"（共 {len(pages)} 個網頁有此連結）" if len(pages) > 1 else "") + "。",

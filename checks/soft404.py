@@ -286,11 +286,12 @@ class Soft404Check(Check):
                         "final_url": result.final_url, "title": ((page.title if page else None) or result.title
                                                                  or "")[:200],
                         "link_text": link_texts, **extra}
-            findings.append(Finding(
-                "links", "soft-404", SEVERITY[confidence], link.source, target,
+            findings.append(Finding.of(
+                "soft-404", link.source, target,
                 f"連結目標看似不存在（{REASON_ZH[reason]}，可信度{CONFIDENCE_ZH[confidence]}）：「{label}」",
                 evidence,
                 detail_en=f"Link target looks like a missing page answered with {result.status} "
                           f"({reason}, confidence {confidence}): “{label}”",
+                severity=SEVERITY[confidence],
             ))
         return findings

@@ -123,8 +123,8 @@ class StalePages(Check):
             age = (ctx.today - evidence.date).days
             if age > limit:
                 weak = evidence.source == SOURCE_DC
-                yield Finding(
-                    check="staleness", rule="stale-page", severity="notice" if weak else "warning",
+                yield Finding.of(
+                    "stale-page", severity="notice" if weak else "warning",
                     page=page.url, target=None,
                     detail=f"網頁最後更新日期為 {evidence.date.isoformat()}（{evidence.label}），"
                     f"已 {age} 天未更新，超過 {limit} 天的期限。",
@@ -160,8 +160,8 @@ class DcDateConstant(Check):
         if constant is None:
             return []
         value, pages = constant
-        return [Finding(
-            check="staleness", rule="dc-date-constant", severity="notice",
+        return [Finding.of(
+            "dc-date-constant",
             page=facts.agency.url, target=None,
             detail=f"全站 {pages} 個網頁的 DC.Date 都是「{value[:40]}」，是範本固定值，未用來判斷更新日期。",
             detail_en=f"All {pages} pages carry the same DC.Date {value[:40]!r}: a template constant, "
@@ -327,8 +327,8 @@ class OutdatedAnnualDocuments(Check):
             if latest is None or latest >= expected:
                 continue
             newest = next(d for d in docs if d["year"] == latest)
-            findings.append(Finding(
-                check="staleness", rule="outdated-annual-document", severity="warning",
+            findings.append(Finding.of(
+                "outdated-annual-document",
                 page=newest["page"], target=newest["url"] if newest["url"] != newest["page"] else None,
                 detail=f"「{s.name}」最新只找到 {latest} 年度，依 {ctx.today.isoformat()} 應已有 {expected} 年度。",
                 detail_en=f"Latest '{s.name}' found is for ROC year {latest}; by {ctx.today.isoformat()} "
@@ -413,8 +413,8 @@ class ExpiredNotices(Check):
             if not expired:
                 continue
             label, end = max(expired, key=lambda item: item[1])
-            findings.append(Finding(
-                check="staleness", rule="expired-notice", severity="warning",
+            findings.append(Finding.of(
+                "expired-notice",
                 page=page.url, target=None,
                 detail=f"公告的{label}已於 {end.isoformat()} 結束，但仍刊登在網站上。",
                 detail_en=f"The notice's {label} ended on {end.isoformat()}, yet it is still listed.",

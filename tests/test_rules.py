@@ -1,11 +1,12 @@
-"""checks/data/rules.yaml against the code: the ids the checks declare, the old title tables."""
+"""checks/data/rules.yaml against the code: the ids the checks declare, the rubric, the reports, the
+generated README table and docs/rules.md (issue 21)."""
 
 from __future__ import annotations
 
 import pytest
 
 from checks.audit import load_checks
-from checks.base import CheckMeta
+from checks.base import CheckMeta, Finding
 from checks.rules import RulesError, contract_rules, load_rules, rules
 from checks.scoring import DEFAULT_RUBRIC, RubricError, load_rubric
 from reports.i18n import rule_title
@@ -113,3 +114,13 @@ def test_the_generator_notices_a_hand_edited_table(tmp_path):
     assert "`broken-link` | error |" in rules_doc.outputs(tmp_path)[tmp_path / "README.md"]
     with pytest.raises(ValueError, match="markers missing"):
         rules_doc.readme_with_table("# no table here\n")
+
+
+def test_finding_of_takes_family_and_severity_from_rules_yaml():
+    f = Finding.of("missing-anchor", "https://a.example/", "https://a.example/x#y", "錨點不存在")
+    assert (f.check, f.severity, f.evidence) == ("links", "warning", {})
+    assert Finding.of("soft-404", "p", "t", "d", severity="notice").severity == "notice"  # severities: 3
+    with pytest.raises(ValueError, match="severity 'error' is not one rules.yaml allows"):
+        Finding.of("missing-anchor", "p", "t", "d", severity="error")
+    with pytest.raises(ValueError, match="not in checks/data/rules.yaml"):
+        Finding.of("no-such-rule", "p", "t", "d")
