@@ -26,7 +26,7 @@ class LinkTable:
     """A list-like, append-only sequence of `LinkRef`, stored as indices into shared strings.
 
     `LinkTable.deferred(rows)` reads its rows only when the links are first used: an audit that reuses
-    the previous findings (crawler/reuse.py) never reads the half million links of a large site."""
+    the previous findings (disclosure_audit/reuse.py) never reads the half million links of a large site."""
 
     __slots__ = ("_strings", "_index", "_source", "_target", "_text", "_tag", "_pending", "_rows_from")
 

@@ -10,18 +10,16 @@ loses points for the auditor's own access trouble (issues 2 and 7; shared/domain
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 from checks.base import AuditContext, Check, CheckMeta, Finding
+from checks.computed.urls import BROKEN_ERRORS, result_of
 from checks.facts import LinkRef, LinkResult, SiteFacts, defrag, url_scheme
 from checks.textnorm import link_index, page_order
 
 NOT_CHECKED_SCHEMES = {"mailto", "tel", "javascript", "data", "sms", "fax", "callto", "skype", "about"}
-BROKEN_ERRORS = {"dns": "dns", "refused": "refused", "timeout": "timeout", "redirect-loop": "redirect-loop",
-                 "too-many-redirects": "redirect-loop", "malformed": "malformed", "reset": "reset"}
 UNVERIFIED_ERRORS = {"redirect-scheme": "scheme", "too-large": "too-large", "ignored": "blocked",
                      "challenge": "blocked", "private-address": "private-address", "other": "network",
                      "not-checked": "not-checked"}
@@ -32,44 +30,6 @@ UNVERIFIED_ZH = {"auth": "需要登入", "blocked": "伺服器拒絕存取", "ra
                  "scheme": "導向非 HTTP 網址", "too-large": "內容過大", "network": "網路問題",
                  "private-address": "內部網路位址，未連線檢查",
                  "not-checked": "依設定不檢查外部連結"}
-
-# Query parameters that only carry a session: stripped when deciding whether two URLs are the same
-# target, so a site that puts a fresh session id into every link cannot make the crawl endless.
-SESSION_PARAMS = {"jsessionid", "phpsessid", "aspsessionid", "sessionid", "session_id", "sessid", "cfid",
-                  "cftoken", "sid", "s_id", "zenid", "oscsid", "wt.sessionid"}
-# Names that are session ids only when the value looks like a token (long, letters and digits mixed):
-# `sid=3` is a section id on some sites, `sid=9f8e…` is a session.
-_AMBIGUOUS_PARAMS = {"sid", "s_id"}
-_TOKEN = re.compile(r"^(?=.*[0-9])(?=.*[A-Za-z])[A-Za-z0-9_\-.]{16,}$")
-_PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sessionid|sid)=[^/?#]*", re.IGNORECASE)
-_ASPNET_COOKIELESS = re.compile(r"/\((?:[A-Z]\([A-Za-z0-9_\-]*\))+\)(?=/)")
-
-
-def _is_session_param(name: str, value: str) -> bool:
-    low = name.lower()
-    if low.startswith("aspsessionid"):
-        return True
-    if low in _AMBIGUOUS_PARAMS:
-        return bool(_TOKEN.match(value))
-    return low in SESSION_PARAMS
-
-
-def url_key(url: str) -> str:
-    """The identity of a target: fragment dropped, session ids stripped, query parameters sorted.
-
-    Shared with the spider, which de-duplicates on it (issue 7: session ids in URLs, query
-    permutations), so that the result of `/a?x=1&sid=…` also answers for `/a?sid=…&x=1`."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    path = _ASPNET_COOKIELESS.sub("", _PATH_SESSION.sub("", parts.path))
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        kept = sorted((k, v) for k, v in pairs if not _is_session_param(k, v))
-        query = urlencode(kept)
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, query, ""))
 
 
 def tls_key(url: str) -> str:
@@ -185,22 +145,6 @@ def _first_links(links: Iterable[LinkRef], *, keep_fragment: bool) -> tuple[list
         if link.text and link.text not in seen:
             seen.append(link.text)
     return order, texts
-
-
-def results_by_key(facts: SiteFacts) -> dict[str, LinkResult]:
-    """facts.link_results keyed by `url_key` (built once, only when a target is not found as it is)."""
-    index = facts.__dict__.get("_results_by_key")
-    if index is None:
-        index = {url_key(url): result for url, result in facts.link_results.items()}
-        facts.__dict__["_results_by_key"] = index
-    return index
-
-
-def result_of(facts: SiteFacts, target: str) -> LinkResult | None:
-    """The recorded result of `target`, else the result of the same target up to session ids and
-    parameter order (the spider de-duplicates on `url_key`)."""
-    # facts.result_for(target) is keyed without the fragment: look it up from the memoised split
-    return facts.result_for(defrag(target)[0]) or results_by_key(facts).get(url_key(target))
 
 
 class LinksCheck(Check):

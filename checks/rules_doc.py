@@ -50,7 +50,7 @@ the pages linked from README.md "Rules" (`docs/rules-*.md`, `docs/accessibility.
 4. **The generated pages.** `python -m checks.rules_doc` rewrites this page and README.md's table.
 5. **Tests.** A unit test of the check on built facts (`tests/disclosure_helpers.py`; real pages
    from `../shared/realworld` where INDEX.md describes them), and, when the demo site shows the
-   problem, its finding in `crawler/demo_site/answer_key.yaml` (`tests/test_demo.py` compares).
+   problem, its finding in `disclosure_audit/demo_site/answer_key.yaml` (`tests/test_demo.py` compares).
    `tests/test_demo.py` also checks that every emitted finding agrees with its rules.yaml entry
    (family, allowed severity) and appears in results.json `rules`.
 

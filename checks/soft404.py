@@ -30,8 +30,9 @@ from urllib.parse import urlsplit
 import yaml
 
 from checks.base import AuditContext, Check, CheckMeta, Finding
+from checks.computed.urls import url_key
 from checks.facts import LinkResult, PageFacts, SiteFacts, defrag
-from checks.links import checked_target, fetched_links_to, result_of, url_key
+from checks.links import checked_target, fetched_links_to, result_of
 from checks.textnorm import MEMO_SIZE, link_index
 
 _HOME_PATH = re.compile(r"^/?((index|default|home|main)\.[a-z0-9]{2,5})?$", re.IGNORECASE)

@@ -20,11 +20,11 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 
 from checks.base import AuditContext, Check, CheckMeta, Finding
+from checks.computed.hosts import https_hosts
 from checks.facts import SiteFacts
 
 DATA = Path(__file__).resolve().parent / "data" / "transport.yaml"
@@ -38,26 +38,6 @@ _TAG_ZH = {"img": "圖片", "iframe": "內嵌框架", "frame": "框架", "script
 @lru_cache(maxsize=1)
 def rules_data() -> dict[str, Any]:
     return yaml.safe_load(DATA.read_text(encoding="utf-8"))
-
-
-def https_hosts(facts: SiteFacts) -> list[tuple[str, str, int, str]]:
-    """(host key, host, port, shallowest page URL) of the in-scope hosts crawled over https, the start
-    host first, then by depth and name (deterministic whatever the crawl order)."""
-    scope = {h.lower() for h in facts.hosts if h}
-    best: dict[tuple[str, int], tuple[int, str]] = {}
-    for page in facts.pages:
-        url = page.final_url or page.url
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        if parts.scheme != "https" or not host or (scope and host not in scope):
-            continue
-        key = (host, parts.port or 443)
-        if key not in best or (page.depth, url) < best[key]:
-            best[key] = (page.depth, url)
-    start = urlsplit(facts.agency.url)
-    first = ((start.hostname or "").lower(), start.port or 443)
-    order = sorted(best, key=lambda k: (k != first, best[k][0], k))
-    return [(h if p == 443 else f"{h}:{p}", h, p, best[(h, p)][1]) for h, p in order]
 
 
 def name_attributes(rfc4514: str) -> frozenset[tuple[str, str]] | None:

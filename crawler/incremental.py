@@ -21,7 +21,6 @@ from typing import Any
 from scrapy import Request
 from sqlalchemy import select
 
-from crawler.reuse import previous_site_id  # noqa: F401 - where the crawl side has always found it
 from crawler.revalidate import conditional_headers
 from crawler.store import PageRow, Store, url_hash
 

@@ -77,7 +77,7 @@ class SiteRow(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     # the site's results.json entry without its findings (those are rows below): what a later audit
-    # reuses when nothing it judges has changed (crawler/reuse.py)
+    # reuses when nothing it judges has changed (disclosure_audit/reuse.py)
     entry: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
@@ -279,8 +279,8 @@ class Store:
 
     def _trend_findings(self, run_id: str, agency_url: str) -> Any:
         """The findings of one audit with the fields a trend shows (checks.trend._brief), as a stream
-        read from the findings table (reports.streaming.StreamedList): never all in memory."""
-        from reports.streaming import StreamedList
+        read from the findings table (checks.streamed.StreamedList): never all in memory."""
+        from checks.streamed import StreamedList
 
         with self.session() as s:
             site_id = s.scalar(select(SiteRow.id).where(SiteRow.run_id == run_id, SiteRow.url == agency_url)
@@ -378,7 +378,7 @@ class Store:
 
     def raw_rows(self, sql: str, params: tuple, *, batch: int = 2000) -> Iterator[tuple]:
         """Rows of a read streamed in batches through a DB-API cursor (`?` placeholders): for scans
-        over every row of a site that must not hold them all at once (crawler/reuse.py)."""
+        over every row of a site that must not hold them all at once (disclosure_audit/reuse.py)."""
         conn = self.engine.raw_connection()
         try:
             if self.engine.dialect.paramstyle != "qmark":
@@ -647,3 +647,15 @@ def _shallow_dict(obj: Any) -> dict[str, Any]:
 
 def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
+
+
+def previous_site_id(store: Store, agency_url: str, exclude_site: int) -> int | None:
+    """The latest finished (ok/partial) audit of the same start URL: the one a recrawl sends conditional
+    requests for (crawler.incremental) and whose findings the audit step may reuse (disclosure_audit.reuse). Kept
+    in the store, not beside the middleware, so that the audit step does not import Scrapy (30 MB, ~0.4 s)."""
+    from sqlalchemy import select
+
+    with store.session() as s:
+        return s.scalar(select(SiteRow.id).where(SiteRow.url == agency_url, SiteRow.id != exclude_site,
+                                                 SiteRow.status.in_(("ok", "partial")))
+                        .order_by(SiteRow.id.desc()).limit(1))

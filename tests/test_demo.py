@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.demo import compare_findings, load_answer_key, serve_demo
 from crawler.store import Store
+from disclosure_audit.demo import compare_findings, load_answer_key, serve_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,8 +22,9 @@ def demo_run(tmp_path_factory):
     """Run the real CLI's demo path through its library function, with the demo server kept up."""
     from urllib.parse import urlsplit
 
-    from crawler.demo import DEMO_AGENCY, demo_today
-    from crawler.runner import AuditOptions, audit_site
+    from disclosure_audit.demo import DEMO_AGENCY, demo_today
+    from disclosure_audit.options import AuditOptions
+    from disclosure_audit.pipeline import audit_site
 
     out = tmp_path_factory.mktemp("demo")
     with serve_demo() as demo:
@@ -105,7 +106,7 @@ def test_reports_are_written_and_scored(demo_run):
 
 def test_demo_command_runs_under_a_minute(tmp_path):
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "crawler.cli", "demo", "--out", str(tmp_path)], cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "disclosure_audit.cli", "demo", "--out", str(tmp_path)], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     elapsed = time.monotonic() - started
     assert proc.returncode == 0, proc.stderr

@@ -234,7 +234,8 @@ def _site(css: str, badge: bytes, extra_head: str = "") -> Site:
 
 
 def _audit(site: Site, out: Path) -> dict:
-    from crawler.runner import AuditOptions, audit_site
+    from disclosure_audit.options import AuditOptions
+    from disclosure_audit.pipeline import audit_site
 
     results = audit_site(AuditOptions(url=site.url + "/", out_dir=out, accessibility=False, external="skip",
                                       today=date(2026, 1, 1)))
@@ -279,9 +280,10 @@ def test_end_to_end_clean_site_has_no_freego_or_section_6_finding(tmp_path: Path
 
 def test_a11y_level_options_cli_and_config(tmp_path: Path) -> None:
     from crawler.a11y import AAA_RULES, A11yOptions
-    from crawler.cli import build_parser, options_from_args
-    from crawler.config import Limits
-    from crawler.runner import AuditOptions, a11y_level
+    from disclosure_audit.cli import build_parser, options_from_args
+    from disclosure_audit.fleet_config import Limits
+    from disclosure_audit.gatherers import a11y_level
+    from disclosure_audit.options import AuditOptions
 
     assert json.loads(A11yOptions(level="AAA").axe_options_json())["rules"] == \
         {rule: {"enabled": True} for rule in AAA_RULES}

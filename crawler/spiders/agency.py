@@ -51,8 +51,8 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 from w3lib.url import safe_url_string
 
+from checks.computed.urls import url_key
 from checks.facts import LinkResult
-from checks.links import url_key
 from crawler.encoding import decode_html
 from crawler.extract import extract_page
 from crawler.items import LinkResultItem, PageItem, SkippedItem, UnchangedPageItem, UnchangedPagesItem
@@ -267,11 +267,8 @@ class AgencySpider(Spider):
             # a distributed worker acknowledges requests one by one; its pages stay Scrapy requests
             spider.revalidate_ahead = (crawler.settings.getbool("DA_REVALIDATE_AHEAD", True)
                                        and not hasattr(spider, "acknowledge"))
-        if spider.site_id is None:
-            # `scrapy crawl agency -a url=…` from the repository root: make our own run and finish it.
-            from crawler.runner import standalone_begin
-
-            standalone_begin(spider, crawler)
+        # `scrapy crawl agency -a url=…` (no site_id): disclosure_audit.extensions.StandaloneAudit
+        # gives the spider its run and finishes the audit when it closes.
         return spider
 
     # --- scheduling ---------------------------------------------------------------------------
