@@ -11,7 +11,8 @@ import checks
 from checks.base import AuditContext, Check, Finding
 from checks.facts import SiteFacts
 
-_NOT_CHECK_MODULES = {"base", "facts", "audit", "results", "scoring", "trend", "computed", "streamed"}
+_NOT_CHECK_MODULES = {"base", "facts", "audit", "results", "rules", "rules_doc", "scoring", "trend", "computed",
+                      "streamed"}
 
 
 def load_checks() -> list[type[Check]]:

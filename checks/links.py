@@ -19,7 +19,6 @@ from checks.computed.urls import BROKEN_ERRORS, result_of
 from checks.facts import LinkRef, LinkResult, SiteFacts, defrag, url_scheme
 from checks.textnorm import link_index, page_order
 
-RULE = "政府服務品質獎 資訊公開適切性與內容有效性：超連結均有效"
 NOT_CHECKED_SCHEMES = {"mailto", "tel", "javascript", "data", "sms", "fax", "callto", "skype", "about"}
 UNVERIFIED_ERRORS = {"redirect-scheme": "scheme", "too-large": "too-large", "ignored": "blocked",
                      "challenge": "blocked", "private-address": "private-address", "other": "network",
@@ -150,9 +149,9 @@ def _first_links(links: Iterable[LinkRef], *, keep_fragment: bool) -> tuple[list
 
 class LinksCheck(Check):
     meta = CheckMeta(
-        id="links", title_zh="超連結有效性", title_en="Link validity", indicator="disclosure",
-        rule=RULE, rules=("broken-link", "unverified-link", "missing-anchor", "tls-error",
-                          "tls-untrusted-public"),
+        id="link-validity", check="links",
+        rules=("broken-link", "unverified-link", "missing-anchor", "tls-error",
+               "tls-untrusted-public"),
     )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
@@ -189,8 +188,8 @@ class LinksCheck(Check):
                 evidence["tag"] = link.tag
                 findings.append(self._finding(rule, link, evidence, label))
             else:
-                findings.append(Finding(
-                    check="links", rule="missing-anchor", severity="warning", page=link.source,
+                findings.append(Finding.of(
+                    "missing-anchor", page=link.source,
                     target=link.target,
                     detail=f"連結「{label}」指向的頁面沒有錨點 #{link.fragment}",
                     detail_en=f"Link “{label}” points to #{link.fragment}, which the target page lacks",
@@ -227,8 +226,8 @@ class LinksCheck(Check):
         public = (verdict.get("profiles") or {}).get("public") or {}
         evidence = {"reason": public.get("reason"), "trusted_by": list(verdict.get("trusted_by") or []),
                     "expires": verdict.get("expires"), "pages": len(pages), "example_pages": pages[:5]}
-        return Finding(
-            "links", "tls-untrusted-public", "warning", pages[0], f"https://{host}/",
+        return Finding.of(
+            "tls-untrusted-public", pages[0], f"https://{host}/",
             f"主機 {host} 的憑證僅受額外信任清單（{by}）信任，一般民眾的瀏覽器可能顯示不安全警告"
             f"（{len(pages)} 個頁面連結至此主機）",
             evidence,
@@ -241,14 +240,14 @@ class LinksCheck(Check):
         if rule == "broken-link":
             kind = evidence["kind"]
             what = f"HTTP {evidence['status']}" if kind == "http" else KIND_ZH.get(kind, kind)
-            return Finding("links", rule, "error", link.source, target,
+            return Finding.of(rule, link.source, target,
                            f"連結失效（{what}）：「{label}」", evidence,
                            detail_en=f"Broken link ({kind}{' ' + str(evidence['status']) if kind == 'http' else ''}): “{label}”")
         if rule == "unverified-link":
             kind = evidence["kind"]
-            return Finding("links", rule, "notice", link.source, target,
+            return Finding.of(rule, link.source, target,
                            f"無法確認連結（{UNVERIFIED_ZH.get(kind, kind)}），不列入扣分：「{label}」", evidence,
                            detail_en=f"Link could not be verified ({kind}); not counted against the site: “{label}”")
-        return Finding("links", rule, "warning", link.source, target,
+        return Finding.of(rule, link.source, target,
                        f"連結目標的憑證無法驗證：{evidence.get('reason') or ''}", evidence,
                        detail_en=f"The target's TLS certificate cannot be verified: {evidence.get('reason') or ''}")

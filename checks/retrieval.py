@@ -19,8 +19,6 @@ from checks.computed.search_forms import find_search_forms
 from checks.facts import SiteFacts
 from checks.services import FeatureCheck
 
-RETRIEVAL_RULE = "提升服務品質執行計畫 資訊檢索完整性與便捷性（站內搜尋、分頁、排序；網站導覽）"
-
 
 def is_search_box(field: dict[str, Any]) -> bool:
     """A search-like input a visitor can use: inside a form (Enter submits it), or outside one with
@@ -44,11 +42,7 @@ class RetrievalAids(FeatureCheck):
     """Site search form present and working; site map, English version and RSS present."""
 
     meta = CheckMeta(
-        id="retrieval",
-        title_zh="檢索便利性",
-        title_en="Retrieval aids",
-        indicator="retrieval",
-        rule=RETRIEVAL_RULE,
+        id="retrieval-aids", check="retrieval",
         rules=("missing-site-search", "missing-sitemap", "missing-english", "missing-rss",
                "site-search-failed", "site-search-no-results", "site-search-not-paged",
                "site-search-not-sorted"),
@@ -70,8 +64,8 @@ class RetrievalAids(FeatureCheck):
         }
         home = facts.agency.url
         if not forms and not box_pages and not (probe and probe.get("form_page")):
-            findings.append(Finding(
-                check="retrieval", rule="missing-site-search", severity="warning",
+            findings.append(Finding.of(
+                "missing-site-search",
                 page=home, target=None,
                 detail="網站找不到可送出的站內搜尋表單。",
                 detail_en="No site search form was found.",
@@ -92,30 +86,30 @@ def judge_probe(probe: dict[str, Any], home: str) -> list[Finding]:
     status = probe.get("status")
     evidence = {"query": query, "status": status, "results_url": target}
     if probe.get("error") or status is None or (isinstance(status, int) and status >= 400):
-        return [Finding(
-            check="retrieval", rule="site-search-failed", severity="warning", page=page, target=target,
+        return [Finding.of(
+            "site-search-failed", page=page, target=target,
             detail=f"站內搜尋「{query}」沒有正常回應（{probe.get('error') or status}）。",
             detail_en=f"Site search for {query!r} failed ({probe.get('error') or status}).",
             evidence={**evidence, "error": probe.get("error")},
         )]
     if not probe.get("results_found"):
-        return [Finding(
-            check="retrieval", rule="site-search-no-results", severity="warning", page=page, target=target,
+        return [Finding.of(
+            "site-search-no-results", page=page, target=target,
             detail=f"以網站上常見的詞「{query}」站內搜尋，沒有找到任何結果。",
             detail_en=f"Searching the site for its own frequent term {query!r} returned no results.",
             evidence=evidence,
         )]
     out = []
     if probe.get("paged") is False:
-        out.append(Finding(
-            check="retrieval", rule="site-search-not-paged", severity="notice", page=page, target=target,
+        out.append(Finding.of(
+            "site-search-not-paged", page=page, target=target,
             detail=f"站內搜尋「{query}」的結果沒有分頁。",
             detail_en=f"Search results for {query!r} are not paged.",
             evidence=evidence,
         ))
     if probe.get("sortable") is False:
-        out.append(Finding(
-            check="retrieval", rule="site-search-not-sorted", severity="notice", page=page, target=target,
+        out.append(Finding.of(
+            "site-search-not-sorted", page=page, target=target,
             detail=f"站內搜尋「{query}」的結果無法依相關性、日期或類別排序。",
             detail_en=f"Search results for {query!r} cannot be sorted (relevance, date, topic).",
             evidence=evidence,

@@ -117,6 +117,23 @@ def test_demo_command_runs_under_a_minute(tmp_path):
     assert data["sites"][0]["agency"]["code"] == "399990100E"
 
 
+def test_every_emitted_rule_is_in_rules_yaml_and_the_rules_block(demo_run):
+    """rules.yaml ↔ code (issue 21): each finding's id is a rules.yaml entry of the same family whose
+    severity it may carry (or an axe-core id of the accessibility family), and results.json `rules`
+    describes it."""
+    from checks.rules import rule_set_of, rules
+
+    table, block = rules(), demo_run["results"]["rules"]
+    for f in demo_run["site"]["findings"]:
+        rule = table.get(f["rule"])
+        if rule is None:
+            assert rule_set_of(f["check"]) is not None, f["rule"]
+        else:
+            assert rule.check == f["check"] and rule.allows(f["severity"]), (f["rule"], f["check"], f["severity"])
+        assert block[f["rule"]]["check"] == f["check"]
+    assert set(block) >= set(table)
+
+
 def test_every_demo_document_carries_a_title_in_its_properties(demo_run):
     """document-title-missing is judged on the demo's documents and none fires: each one has a title."""
     stored = {d["url"].rsplit("/", 1)[-1]: (d["properties"] or {}).get("title")

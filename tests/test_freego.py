@@ -143,7 +143,7 @@ def test_aa_claim_with_px_fonts_fails_badge_level_without_a_browser() -> None:
     assert finding.evidence["rules"] == [{"rule": "freego-font-size-absolute", "freego": "CS2140401C", "level": "AA",
                                           "pages": 1}]
     assert finding.evidence["freego_static"] == ["CS2140401C"] and finding.evidence["axe_ran"] is False
-    assert "「freego-font-size-absolute」（AA 級，Freego CS2140401C）" in finding.detail
+    assert "「字型大小使用絕對單位」（AA 級，Freego CS2140401C）" in finding.detail
     assert ctx.summary["accessibility"]["tw_rules"]["partial"] == ["tw-badge-level-not-met"]
     assert ctx.summary["accessibility"]["tw_rules"]["not_run"] == []
     a_claim = build_site({f"{BASE}/": doc('<p style="font-size:12px">x</p>' + AA_BADGE.replace("AA檢測", "A檢測"))})

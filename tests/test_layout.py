@@ -32,6 +32,7 @@ MAY_IMPORT: dict[str, dict[str, frozenset[str]]] = {
     "reports": {
         "checks": frozenset({
             "checks.results",  # the results document types
+            "checks.rules",  # the rule table (checks/data/rules.yaml): titles, contract ids (issue 21)
             "checks.streamed",  # findings as a sized, re-readable stream
             "checks.scoring.fingerprint_of",  # the one definition of a finding's identity
         }),
