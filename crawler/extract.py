@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from typing import Any
 from urllib.parse import urljoin
 
@@ -71,47 +72,111 @@ def parse_document(html: str) -> etree._Element | None:
             return None
 
 
-def visible_text(root: etree._Element) -> str:
-    """Page text with block elements on their own lines, so labelled dates stay on one line."""
-    return visible_text_regions(root, None)[0]
-
-
 def visible_text_regions(root: etree._Element, regions: TextRegions | None) -> tuple[str, list[list[Any]]]:
     """`visible_text`, and with `regions` the region runs of its lines (`TextRegions.lines`)."""
+    if regions is None:
+        return visible_text(root), []
+    return _read_text(root, regions)[:2]
+
+
+def _read_text(root: etree._Element, regions: TextRegions) -> tuple[str, list[list[Any]], int | None]:
+    """The visible text, its region runs and its footer line (`footer_line`), from one walk."""
+    walk = _TextWalk(regions)
+    body = root.find(".//body")
+    walk.walk(body if body is not None else root, None)
+    text, runs = regions.lines(walk.parts, walk.changes)
+    return text, runs, walk.footer_line(text)
+
+
+class _TextWalk:
+    """One walk of the page in document order: the text parts `visible_text` joins, the region of
+    each part kept as run starts only (`changes`: part index, region), the label/value pairs, and the
+    parts the page's first footer marker spans (`footer_line`)."""
+
+    def __init__(self, regions: TextRegions) -> None:
+        self.regions = regions
+        self.parts: list[str] = []
+        self.changes: list[tuple[int, str]] = []
+        self.last_kind: str | None = None
+        self.footer_markers = _footer_markers()
+        self.footer: etree._Element | None = None  # the first footer marker, once met
+        self.footer_span: tuple[int, int] | None = None  # its parts, None when walked apart
+
+    def add(self, piece: str, inherited: Inherited) -> None:
+        kind = inherited[0] or self.regions.position
+        if kind != self.last_kind:
+            self.changes.append((len(self.parts), kind))
+            self.last_kind = kind
+        self.parts.append(piece)
+
+    def walk(self, el: etree._Element, inherited: Inherited | None) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        lower = tag.lower()
+        if lower in _SKIP_TEXT_TAGS:
+            if self.footer is None:  # footer_line looks inside what the text leaves out
+                self.footer = next((e for e in el.iter() if isinstance(e.tag, str)
+                                    and _is_footer_marker(e, self.footer_markers)), None)
+            return
+        at_footer = False
+        if tag:
+            inherited = self.regions.enter(el, inherited)
+            if tag in ("time", "dt"):
+                self.regions.mark_pair(el, tag, len(self.parts))
+            if self.footer is None and _is_footer_marker(el, self.footer_markers):
+                self.footer, at_footer, start = el, True, len(self.parts)
+        block = lower in _BLOCK_TAGS
+        if block:
+            self.add("\n", inherited)
+        if el.text and tag:
+            self.add(el.text, inherited)
+        for child in el:
+            self.walk(child, inherited)
+            if child.tail:
+                self.add(child.tail, inherited)
+        if block:
+            self.add("\n", inherited)
+        if at_footer:
+            self.footer_span = start, len(self.parts)
+
+    def footer_line(self, text: str) -> int | None:
+        """`footer_line(root, text)`, from the parts already read."""
+        if self.footer is None:
+            return None
+        if self.footer_span is None or self.footer.find(".//body") is not None:
+            own = visible_text(self.footer)
+        else:
+            own = _join_lines(self.parts[self.footer_span[0]:self.footer_span[1]])
+        return _footer_line_of(own, text)
+
+
+def _join_lines(parts: list[str]) -> str:
+    lines = (clean(line) for line in "".join(parts).split("\n"))
+    return "\n".join(line for line in lines if line)[:MAX_TEXT_CHARS]
+
+
+def visible_text(root: etree._Element) -> str:
+    """Page text with block elements on their own lines, so labelled dates stay on one line."""
     parts: list[str] = []
-    kinds: list[str] = []  # the region of each part, as it stood when the part was read
 
-    def add(piece: str, inherited: tuple[str, bool] | None) -> None:
-        parts.append(piece)
-        if regions is not None:
-            kinds.append(regions.kind(inherited))
-
-    def walk(el: etree._Element, inherited: tuple[str, bool] | None) -> None:
+    def walk(el: etree._Element) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
         if tag.lower() in _SKIP_TEXT_TAGS:
             return
-        if regions is not None and tag:
-            inherited = regions.enter(el, inherited)
-            if tag in ("time", "dt"):
-                regions.mark_pair(el, tag, len(parts))
         block = tag.lower() in _BLOCK_TAGS
         if block:
-            add("\n", inherited)
+            parts.append("\n")
         if el.text and tag:
-            add(el.text, inherited)
+            parts.append(el.text)
         for child in el:
-            walk(child, inherited)
+            walk(child)
             if child.tail:
-                add(child.tail, inherited)
+                parts.append(child.tail)
         if block:
-            add("\n", inherited)
+            parts.append("\n")
 
     body = root.find(".//body")
-    walk(body if body is not None else root, None)
-    if regions is None:
-        lines = (clean(line) for line in "".join(parts).split("\n"))
-        return "\n".join(line for line in lines if line)[:MAX_TEXT_CHARS], []
-    return regions.lines(parts, kinds)
+    walk(body if body is not None else root)
+    return _join_lines(parts)
 
 
 def element_text(el: etree._Element) -> str:
@@ -151,7 +216,7 @@ def extract_page(html: str, url: str, *, final_url: str | None = None) -> Parsed
         elif meta.get("charset"):
             facts.meta.setdefault("charset", []).append(meta.get("charset").strip())
     regions = TextRegions.of(root)
-    facts.text, facts.text_regions = visible_text_regions(root, regions)
+    facts.text, facts.text_regions, footer_at = _read_text(root, regions)
     facts.label_values = regions.label_values
 
     anchors: list[str] = []
@@ -196,7 +261,6 @@ def extract_page(html: str, url: str, *, final_url: str | None = None) -> Parsed
                 "title": el.get("title") or "",
             })
     facts.search_inputs = search_inputs(root)
-    footer_at = footer_line(root, facts.text)
     if footer_at is not None:
         facts.extra["footer_line"] = footer_at
     noscript = root.find(".//noscript")
@@ -376,14 +440,18 @@ def footer_line(root: etree._Element, text: str) -> int | None:
     body = root.find(".//body")
     for el in (body if body is not None else root).iter():
         if isinstance(el.tag, str) and _is_footer_marker(el, markers):
-            own = visible_text(el)
-            if not own:
-                return None
-            at = text.rfind(own)  # the last copy: a mega menu at the top often repeats a fat footer
-            while at > 0 and text[at - 1] != "\n":
-                at = text.rfind(own, 0, at + len(own) - 1)
-            return None if at < 0 else text.count("\n", 0, at)
+            return _footer_line_of(visible_text(el), text)
     return None
+
+
+def _footer_line_of(own: str, text: str) -> int | None:
+    """The line of `text` where the footer's own text `own` starts (its last copy at a line start)."""
+    if not own:
+        return None
+    at = text.rfind(own)  # the last copy: a mega menu at the top often repeats a fat footer
+    while at > 0 and text[at - 1] != "\n":
+        at = text.rfind(own, 0, at + len(own) - 1)
+    return None if at < 0 else text.count("\n", 0, at)
 
 
 def resolve(base: str, raw: str) -> str:
@@ -570,36 +638,32 @@ class TextRegions:
         if pair["label"] and (pair["value"] or pair.get("datetime")):
             self._pair_marks.append((part, pair))
 
-    def lines(self, parts: list[str], kinds: list[str]) -> tuple[str, list[list[Any]]]:
+    def lines(self, parts: list[str], changes: list[tuple[int, str]]) -> tuple[str, list[list[Any]]]:
         """The visible text from its parts, and its region runs `[first line, end line, region]`
         (end exclusive, unmarked lines left out, at most MAX_REGION_RUNS); `label_values` get the
-        line their label is on."""
-        marks = iter(self._pair_marks)
-        mark = next(marks, None)
+        line their label is on. `changes` are (part index, region) where the parts' region changes;
+        a line's region is that of the part holding its first non-blank character."""
+        starts = list(accumulate(map(len, parts), initial=0))  # offset of each part in the joined text
+        change_at = [starts[index] for index, _ in changes]
+        marks = [(starts[index], pair) for index, pair in self._pair_marks if index < len(parts)]
         lines: list[str] = []
         line_kinds: list[str] = []
-        current: list[str] = []
-        current_kind: str | None = None
-
-        def flush() -> None:
-            line = clean("".join(current))
+        offset = 0
+        change = -1  # the run holding `offset`
+        mark = 0
+        for raw in "".join(parts).split("\n"):
+            end = offset + len(raw) + 1
+            while mark < len(marks) and marks[mark][0] < end:
+                self.label_values.append({"line": len(lines), **marks[mark][1]})
+                mark += 1
+            line = clean(raw)
             if line:
+                first = offset + len(raw) - len(raw.lstrip())
+                while change + 1 < len(change_at) and change_at[change + 1] <= first:
+                    change += 1
                 lines.append(line)
-                line_kinds.append(current_kind or REGION_UNMARKED)
-
-        for index, (piece, kind) in enumerate(zip(parts, kinds, strict=True)):
-            while mark is not None and mark[0] <= index:
-                self.label_values.append({"line": len(lines), **mark[1]})
-                mark = next(marks, None)
-            for i, segment in enumerate(piece.split("\n")):
-                if i:
-                    flush()
-                    current, current_kind = [], None
-                if segment:
-                    current.append(segment)
-                    if current_kind is None and segment.strip():
-                        current_kind = kind
-        flush()
+                line_kinds.append(changes[change][1])
+            offset = end
         text = "\n".join(lines)[:MAX_TEXT_CHARS]
         kept = text.count("\n") + 1 if text else 0
         runs: list[list[Any]] = []
