@@ -54,6 +54,39 @@ class ParsedPage:
     links: list[LinkRef]
 
 
+class _ElementIndex:
+    """One pass over the page's nodes: their document order (which also keeps lxml's element proxies
+    alive, so later passes reuse them instead of building new ones), the anchors a fragment can
+    name, and the first element per id and the first `<a>` per name (accesskey targets)."""
+
+    def __init__(self, root: etree._Element) -> None:
+        self.order: dict[Any, int] = {}
+        self.anchors: list[str] = []
+        self.ids: dict[str, Any] = {}
+        self.names: dict[str, Any] = {}
+        anchors = self.anchors
+        for i, el in enumerate(root.iter()):
+            self.order[el] = i
+            if not isinstance(el.tag, str):
+                continue
+            ident = el.get("id")
+            if ident is not None:
+                self.ids.setdefault(ident, el)
+            name = el.get("name") if el.tag == "a" else None
+            if name is not None:
+                self.names.setdefault(name, el)
+            if len(anchors) < MAX_ANCHORS:
+                if ident:
+                    anchors.append(ident)
+                if name:
+                    anchors.append(name)
+
+    def target(self, fragment: str) -> Any:
+        """The first element in document order with id `fragment`, or `<a name>` `fragment`."""
+        found = [el for el in (self.ids.get(fragment), self.names.get(fragment)) if el is not None]
+        return min(found, key=self.order.__getitem__) if found else None
+
+
 def clean(text: str | None) -> str:
     """Collapse white space (including full-width spaces) into single spaces."""
     return _WS.sub(" ", text or "").strip()
@@ -215,21 +248,11 @@ def extract_page(html: str, url: str, *, final_url: str | None = None) -> Parsed
             facts.meta.setdefault(key.strip().lower(), []).append((meta.get("content") or "").strip())
         elif meta.get("charset"):
             facts.meta.setdefault("charset", []).append(meta.get("charset").strip())
-    regions = TextRegions.of(root)
+    index = _ElementIndex(root)
+    regions = TextRegions.of(root, index)
     facts.text, facts.text_regions, footer_at = _read_text(root, regions)
     facts.label_values = regions.label_values
-
-    anchors: list[str] = []
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue
-        if el.get("id"):
-            anchors.append(el.get("id"))
-        if el.tag == "a" and el.get("name"):
-            anchors.append(el.get("name"))
-        if len(anchors) >= MAX_ANCHORS:
-            break
-    facts.anchors = anchors
+    facts.anchors = index.anchors
 
     for form in root.iter("form"):
         inputs = []
@@ -266,7 +289,7 @@ def extract_page(html: str, url: str, *, final_url: str | None = None) -> Parsed
     noscript = root.find(".//noscript")
     if noscript is not None:
         facts.noscript = clean(noscript.text_content())[:500]
-    facts.images = images(root, base_url)
+    facts.images = images(root, base_url, index.order)
     facts.extra["freego"] = dom_scan(root, base_url)
 
     links: list[LinkRef] = []
@@ -297,12 +320,13 @@ MAX_IMAGES = 500
 _FOOTER_HINT = re.compile(r"foot", re.IGNORECASE)
 
 
-def images(root: etree._Element, base_url: str) -> list[dict[str, Any]]:
+def images(root: etree._Element, base_url: str, order: dict[Any, int] | None = None) -> list[dict[str, Any]]:
     """`<img>` facts: src and alt (None = no attribute); for the badge rules (辦法 §6) also the
     width/height attributes when set, the link around the image (`link`), whether it sits in the
     page's footer (`footer`: a `<footer>`, role contentinfo, or an id/class naming foot) and where
-    it comes in document order (`position`, 0 = first element, 1 = last)."""
-    order = {el: i for i, el in enumerate(root.iter())}
+    it comes in document order (`position`, 0 = first element, 1 = last; `order`: `_ElementIndex`)."""
+    if order is None:
+        order = {el: i for i, el in enumerate(root.iter())}
     total = max(1, len(order) - 1)
     out: list[dict[str, Any]] = []
     for img in root.iter("img"):
@@ -515,10 +539,6 @@ def _is_file_link(href: str, extensions: frozenset[str]) -> bool:
     return "." in last and last.rsplit(".", 1)[1].lower() in extensions
 
 
-def _document_position(el: etree._Element) -> int:
-    return int(el.xpath("count(preceding::*) + count(ancestor::*)"))
-
-
 Inherited = tuple[str | None, bool, bool]  # (region of the nearest marker, from a strong marker, inside a scope)
 
 
@@ -544,21 +564,22 @@ class TextRegions:
         self.label_values: list[dict[str, Any]] = []  # filled by `lines`
 
     @classmethod
-    def of(cls, root: etree._Element) -> TextRegions:
+    def of(cls, root: etree._Element, index: _ElementIndex | None = None) -> TextRegions:
         """The regions of the page `root`: accesskey boundaries and attachment rows found first."""
         markers = region_markers()
+        index = index or _ElementIndex(root)
         keyed: list[tuple[Any, str]] = []
         file_rows: set[Any] = set()
         for a in root.iter("a"):
             key = (a.get("accesskey") or "").strip().upper()
             if key in markers.keys:
-                keyed.append((_accesskey_start(root, a), markers.keys[key]))
+                keyed.append((_accesskey_start(index, a), markers.keys[key]))
             href = a.get("href")
             if href and _is_file_link(href, markers.file_extensions):
                 row = next(a.iterancestors(*markers.file_items), None)
                 if row is not None:
                     file_rows.add(row)
-        ordered = sorted({id(el): (_document_position(el), el, kind) for el, kind in keyed}.values(),
+        ordered = sorted({id(el): (index.order[el], el, kind) for el, kind in keyed}.values(),
                          key=lambda item: item[0])
         boundaries: dict[Any, str] = {}
         wraps_chrome: set[Any] = set()
@@ -678,14 +699,11 @@ class TextRegions:
         return text, runs
 
 
-def _accesskey_start(root: etree._Element, link: etree._Element) -> etree._Element:
+def _accesskey_start(index: _ElementIndex, link: etree._Element) -> etree._Element:
     """Where an accesskey link's region starts: the element its `#fragment` names, else the link."""
     href = (link.get("href") or "").strip()
     if href.startswith("#") and len(href) > 1:
-        try:
-            targets = root.xpath("//*[@id=$v] | //a[@name=$v]", v=href[1:])
-        except etree.XPathError:
-            targets = []
-        if targets:
-            return targets[0]
+        target = index.target(href[1:])
+        if target is not None:
+            return target
     return link
