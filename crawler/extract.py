@@ -143,31 +143,36 @@ class _TextWalk:
         self.parts.append(piece)
 
     def walk(self, el: etree._Element, inherited: Inherited | None) -> None:
-        tag = el.tag if isinstance(el.tag, str) else ""
+        tag = el.tag
+        if not isinstance(tag, str):
+            return  # a comment or processing instruction: no text, no children (its tail is the parent's)
         lower = tag.lower()
         if lower in _SKIP_TEXT_TAGS:
             if self.footer is None:  # footer_line looks inside what the text leaves out
                 self.footer = next((e for e in el.iter() if isinstance(e.tag, str)
                                     and _is_footer_marker(e, self.footer_markers)), None)
             return
+        role = el.get("role")
+        best, footer_token = _token_markers(el.get("id"), el.get("class"))
+        inherited = self.regions.enter(el, inherited, lower, role, best)
+        if tag == "time" or tag == "dt":
+            self.regions.mark_pair(el, tag, len(self.parts))
         at_footer = False
-        if tag:
-            inherited = self.regions.enter(el, inherited)
-            if tag in ("time", "dt"):
-                self.regions.mark_pair(el, tag, len(self.parts))
-            if self.footer is None and _is_footer_marker(el, self.footer_markers):
-                self.footer, at_footer, start = el, True, len(self.parts)
+        if self.footer is None and _footer_marker_from(el, tag, role, footer_token, self.footer_markers):
+            self.footer, at_footer, start = el, True, len(self.parts)
+        add = self.add
         block = lower in _BLOCK_TAGS
         if block:
-            self.add("\n", inherited)
-        if el.text and tag:
-            self.add(el.text, inherited)
+            add("\n", inherited)
+        if el.text:
+            add(el.text, inherited)
+        walk = self.walk
         for child in el:
-            self.walk(child, inherited)
+            walk(child, inherited)
             if child.tail:
-                self.add(child.tail, inherited)
+                add(child.tail, inherited)
         if block:
-            self.add("\n", inherited)
+            add("\n", inherited)
         if at_footer:
             self.footer_span = start, len(self.parts)
 
@@ -441,13 +446,46 @@ def _footer_markers() -> _FooterMarkers:
 
 
 def _is_footer_marker(el: etree._Element, markers: _FooterMarkers) -> bool:
-    if el.tag in markers["tags"]:
+    return _footer_marker_from(el, el.tag, el.get("role"), _token_markers(el.get("id"), el.get("class"))[1],
+                               markers)
+
+
+def _footer_marker_from(el: etree._Element, tag: Any, role: str | None, footer_token: bool,
+                        markers: _FooterMarkers) -> bool:
+    """`_is_footer_marker` with the element's tag, role and `_token_markers` footer flag at hand."""
+    if tag in markers["tags"]:
         return not any(a.tag in markers["scopes"] for a in el.iterancestors())  # an article's own footer
-    if (el.get("role") or "").strip().lower() in markers["roles"]:
+    if role and role.strip().lower() in markers["roles"]:
         return True
-    tokens = f"{el.get('id') or ''} {el.get('class') or ''}".lower().split()
-    prefixes = tuple(markers["prefixes"])
-    return any(token.startswith(prefixes) for token in tokens)
+    return footer_token
+
+
+_TOKEN_MARKERS: dict[tuple[str | None, str | None], tuple[str | None, bool]] = {}
+MAX_TOKEN_MARKERS = 50_000  # distinct (id, class) pairs remembered; most pages share their classes
+
+
+def _token_markers(ident: str | None, classes: str | None) -> tuple[str | None, bool]:
+    """What an element's id and class tokens mark (case-insensitive): the region the strongest token
+    names (page_regions.yaml `tokens`, files before chrome before content), and whether a token
+    starts a footer (content_rules.yaml `footer.token_prefixes`). Remembered per value pair."""
+    key = (ident, classes)
+    known = _TOKEN_MARKERS.get(key)
+    if known is not None:
+        return known
+    m = region_markers()
+    tokens = f"{ident or ''} {classes or ''}".lower().split()
+    seen = set()
+    for token in tokens:
+        region = m.tokens.get(token) or next((r for prefix, r in m.prefixes if token.startswith(prefix)), None)
+        if region:
+            seen.add(region)
+    best = next((r for r in _TOKEN_PRIORITY if r in seen), None)
+    prefixes = tuple(_footer_markers()["prefixes"])
+    known = best, any(token.startswith(prefixes) for token in tokens)
+    if len(_TOKEN_MARKERS) >= MAX_TOKEN_MARKERS:
+        _TOKEN_MARKERS.clear()
+    _TOKEN_MARKERS[key] = known
+    return known
 
 
 def footer_line(root: etree._Element, text: str) -> int | None:
@@ -599,14 +637,19 @@ class TextRegions:
     def kind(self, inherited: Inherited | None) -> str:
         return inherited[0] if inherited and inherited[0] else self.position
 
-    def enter(self, el: etree._Element, inherited: Inherited | None) -> Inherited:
-        """The region state inside `el` (and the accesskey position once `el` is reached)."""
+    def enter(self, el: etree._Element, inherited: Inherited | None, tag: str | None = None,
+              role: str | None = None, best: str | None | bool = False) -> Inherited:
+        """The region state inside `el` (and the accesskey position once `el` is reached). `tag`
+        (lower case), `role` and `best` (`_token_markers`) may be given when the caller has them."""
         region, strong, in_scope = inherited or (None, False, False)
         start = self.boundaries.get(el)
         if start is not None:
             self.position = start
-        tag = el.tag.lower()
-        found = self._marker(el, tag, in_scope)
+        if tag is None:
+            tag, role = el.tag.lower(), el.get("role")
+        if best is False:
+            best = _token_markers(el.get("id"), el.get("class"))[0]
+        found = self._marker(el, tag, in_scope, role, best)
         if found is not None:
             new, new_strong = found
             opposite = region in (REGION_CONTENT, REGION_CHROME) and new != region
@@ -614,9 +657,10 @@ class TextRegions:
                 region, strong = new, new_strong
         return region, strong, in_scope or tag in self.markers.scopes
 
-    def _marker(self, el: etree._Element, tag: str, in_scope: bool) -> tuple[str, bool] | None:
+    def _marker(self, el: etree._Element, tag: str, in_scope: bool, role_attr: str | None,
+                best: str | None) -> tuple[str, bool] | None:
         m = self.markers
-        role = (el.get("role") or "").strip().lower().split(" ", 1)[0]
+        role = role_attr.strip().lower().split(" ", 1)[0] if role_attr else ""
         found: tuple[str, bool] | None = None
         if role in m.roles:
             found = m.roles[role], True
@@ -625,14 +669,6 @@ class TextRegions:
         elif el in self.file_rows:
             return REGION_FILES, False
         else:
-            seen = set()
-            for attr in ("id", "class"):
-                for token in (el.get(attr) or "").lower().split():
-                    region = m.tokens.get(token) or next(
-                        (r for prefix, r in m.prefixes if token.startswith(prefix)), None)
-                    if region:
-                        seen.add(region)
-            best = next((r for r in _TOKEN_PRIORITY if r in seen), None)
             found = (best, False) if best else None
         if found is None:
             return None
