@@ -701,23 +701,27 @@ class TextRegions:
         line their label is on. `changes` are (part index, region) where the parts' region changes;
         a line's region is that of the part holding its first non-blank character."""
         starts = list(accumulate(map(len, parts), initial=0))  # offset of each part in the joined text
-        change_at = [starts[index] for index, _ in changes]
+        change_at = [starts[index] for index, _ in changes] + [starts[-1] + 1]  # ends with a sentinel
         marks = [(starts[index], pair) for index, pair in self._pair_marks if index < len(parts)]
+        marks.append((starts[-1] + 1, {}))  # a sentinel past the end
+        joined = "".join(parts)
         lines: list[str] = []
         line_kinds: list[str] = []
         offset = 0
-        change = -1  # the run holding `offset`
+        change, next_change = -1, change_at[0]  # the run holding `offset`, where the next one starts
         mark = 0
-        for raw in "".join(parts).split("\n"):
+        # clean() line by line, but in one substitution: its white space never spans a line break
+        for raw, spaced in zip(joined.split("\n"), _WS.sub(" ", joined).split("\n"), strict=True):
             end = offset + len(raw) + 1
-            while mark < len(marks) and marks[mark][0] < end:
+            while marks[mark][0] < end and mark < len(marks) - 1:
                 self.label_values.append({"line": len(lines), **marks[mark][1]})
                 mark += 1
-            line = clean(raw)
+            line = spaced.strip()
             if line:
-                first = offset + len(raw) - len(raw.lstrip())
-                while change + 1 < len(change_at) and change_at[change + 1] <= first:
+                first = end - 1 - len(raw.lstrip())
+                while next_change <= first:
                     change += 1
+                    next_change = change_at[change + 1]
                 lines.append(line)
                 line_kinds.append(changes[change][1])
             offset = end
