@@ -135,12 +135,10 @@ class _TextWalk:
         self.footer: etree._Element | None = None  # the first footer marker, once met
         self.footer_span: tuple[int, int] | None = None  # its parts, None when walked apart
 
-    def add(self, piece: str, inherited: Inherited) -> None:
-        kind = inherited[0] or self.regions.position
-        if kind != self.last_kind:
-            self.changes.append((len(self.parts), kind))
-            self.last_kind = kind
-        self.parts.append(piece)
+    def _change(self, kind: str) -> None:
+        """The next part starts a run of region `kind` (the caller compares with `last_kind`)."""
+        self.changes.append((len(self.parts), kind))
+        self.last_kind = kind
 
     def walk(self, el: etree._Element, inherited: Inherited | None) -> None:
         tag = el.tag
@@ -160,19 +158,31 @@ class _TextWalk:
         at_footer = False
         if self.footer is None and _footer_marker_from(el, tag, role, footer_token, self.footer_markers):
             self.footer, at_footer, start = el, True, len(self.parts)
-        add = self.add
+        # the parts' region is compared inline, not in a call per part: this loop runs for every node
+        parts, regions, region = self.parts, self.regions, inherited[0]
         block = lower in _BLOCK_TAGS
-        if block:
-            add("\n", inherited)
-        if el.text:
-            add(el.text, inherited)
+        if block or el.text:
+            kind = region or regions.position
+            if kind != self.last_kind:
+                self._change(kind)
+            if block:
+                parts.append("\n")
+            if el.text:
+                parts.append(el.text)
         walk = self.walk
         for child in el:
             walk(child, inherited)
-            if child.tail:
-                add(child.tail, inherited)
+            tail = child.tail
+            if tail:
+                kind = region or regions.position
+                if kind != self.last_kind:
+                    self._change(kind)
+                parts.append(tail)
         if block:
-            add("\n", inherited)
+            kind = region or regions.position
+            if kind != self.last_kind:
+                self._change(kind)
+            parts.append("\n")
         if at_footer:
             self.footer_span = start, len(self.parts)
 
