@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
@@ -532,10 +532,45 @@ def resolve(base: str, raw: str) -> str:
     scheme_only = _SCHEME_WITHOUT_HOST.match(raw)
     if scheme_only:
         return raw  # `http:`, `http:/x`, `http:x`, `http://`: malformed, kept as written
+    if raw[:1] == "/" and raw[1:2] != "/" and base:
+        return _join_absolute_path(base, raw)
     try:
         return urljoin(base, raw)
     except ValueError:
         return raw
+
+
+_ORIGINS: dict[str, tuple[str, str] | None] = {}
+_ABSOLUTE_PATH_JOINS: dict[tuple[str, str, str], str] = {}
+MAX_JOINS = 20_000  # remembered per process; a site's menus repeat the same links on every page
+
+
+def _join_absolute_path(base: str, raw: str) -> str:
+    """`urljoin(base, raw)` for a `/path` reference: it depends on the base's scheme and host only
+    (RFC 3986 §5.2.2; urllib's code path reads no other part of the base), so the result is
+    remembered per (scheme, host, reference) and the menus every page repeats are joined once."""
+    origin = _ORIGINS.get(base)
+    if origin is None and base not in _ORIGINS:
+        try:
+            parts = urlsplit(base)
+            origin = (parts.scheme, parts.netloc)
+        except ValueError:
+            origin = None
+        if len(_ORIGINS) >= MAX_JOINS:
+            _ORIGINS.clear()
+        _ORIGINS[base] = origin
+    key = (*origin, raw) if origin is not None else None
+    joined = _ABSOLUTE_PATH_JOINS.get(key) if key else None
+    if joined is None:
+        try:
+            joined = urljoin(base, raw)
+        except ValueError:
+            return raw
+        if key:
+            if len(_ABSOLUTE_PATH_JOINS) >= MAX_JOINS:
+                _ABSOLUTE_PATH_JOINS.clear()
+            _ABSOLUTE_PATH_JOINS[key] = joined
+    return joined
 
 
 # ---------------------------------------------------------------------------------------------
