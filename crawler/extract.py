@@ -151,15 +151,22 @@ class _TextWalk:
                                     and _is_footer_marker(e, self.footer_markers)), None)
             return
         role = el.get("role")
-        best, footer_token = _token_markers(el.get("id"), el.get("class"))
-        inherited = self.regions.enter(el, inherited, lower, role, best)
+        key = (el.get("id"), el.get("class"))
+        best, footer_token = _TOKEN_MARKERS.get(key) or _token_markers(*key)
+        regions = self.regions
+        if inherited is None or role is not None or best is not None or lower in regions.markers.tags \
+                or el in regions.file_rows or el in regions.boundaries:
+            inherited = regions.enter(el, inherited, lower, role, best)
+        elif not inherited[2] and lower in regions.markers.scopes:  # `enter` without a marker to read
+            inherited = inherited[0], inherited[1], True
         if tag == "time" or tag == "dt":
-            self.regions.mark_pair(el, tag, len(self.parts))
+            regions.mark_pair(el, tag, len(self.parts))
         at_footer = False
-        if self.footer is None and _footer_marker_from(el, tag, role, footer_token, self.footer_markers):
+        if self.footer is None and (footer_token or role is not None or tag in self.footer_markers["tags"]) \
+                and _footer_marker_from(el, tag, role, footer_token, self.footer_markers):
             self.footer, at_footer, start = el, True, len(self.parts)
         # the parts' region is compared inline, not in a call per part: this loop runs for every node
-        parts, regions, region = self.parts, self.regions, inherited[0]
+        parts, region = self.parts, inherited[0]
         block = lower in _BLOCK_TAGS
         if block or el.text:
             kind = region or regions.position

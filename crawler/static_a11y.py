@@ -53,8 +53,10 @@ def _short(text: str) -> str:
 def _add(out: dict[str, dict[str, Any]], code: str, example: str) -> None:
     entry = out.setdefault(code, {"count": 0, "examples": []})
     entry["count"] += 1
+    if len(entry["examples"]) >= MAX_EXAMPLES:
+        return  # counted; the examples are full (most links of a page fire the same code)
     example = _short(example)
-    if example and example not in entry["examples"] and len(entry["examples"]) < MAX_EXAMPLES:
+    if example and example not in entry["examples"]:
         entry["examples"].append(example)
 
 
@@ -145,8 +147,8 @@ def dom_scan(root: etree._Element, base_url: str) -> dict[str, Any]:
             _add(codes, "HM1110106C", f'<img src="{(el.get("src") or "")[:80]}" alt="" title="{el.get("title")}">')
         elif tag in DEPRECATED:
             _add(codes, "HM1410100C", f"<{tag}>")
-        if tag == "a" and el.get("href") is not None and (el.text_content().strip() or any(
-                (i.get("alt") or "").strip() for i in el.iter("img"))) and not (el.get("title") or "").strip():
+        if tag == "a" and el.get("href") is not None and not (el.get("title") or "").strip() and (
+                el.text_content().strip() or any((i.get("alt") or "").strip() for i in el.iter("img"))):
             _add(codes, "HM3240900C", f'<a href="{el.get("href")[:80]}">')
         lang = el.get("lang")
         if lang is not None and el is not root and tag != "html" and root_lang and \
