@@ -34,6 +34,9 @@ _BLOCK_TAGS = {
 }
 _SKIP_TEXT_TAGS = {"script", "style", "noscript", "template", "head"}
 _WS = re.compile(r"[ \t\r\f\v\u3000\xa0]+")
+# a line of joined text parts that `clean` leaves non-empty (\s is str.isspace, what strip removes);
+# group 1 starts at its first non-blank character, the match ends at its line break
+_TEXT_LINE = re.compile(r"^[^\S\n]*(\S[^\n]*)", re.MULTILINE)
 _SCHEME_WITHOUT_HOST = re.compile(r"^https?:(?!//[^/?#\s])", re.IGNORECASE)
 _REFRESH_URL = re.compile(r"""url\s*=\s*['"]?([^'";]+)""", re.IGNORECASE)
 
@@ -756,27 +759,22 @@ class TextRegions:
         change_at = [starts[index] for index, _ in changes] + [starts[-1] + 1]  # ends with a sentinel
         marks = [(starts[index], pair) for index, pair in self._pair_marks if index < len(parts)]
         marks.append((starts[-1] + 1, {}))  # a sentinel past the end
-        joined = "".join(parts)
         lines: list[str] = []
         line_kinds: list[str] = []
-        offset = 0
-        change, next_change = -1, change_at[0]  # the run holding `offset`, where the next one starts
+        change, next_change = -1, change_at[0]  # the run holding the line's start, where the next one starts
         mark = 0
-        # clean() line by line, but in one substitution: its white space never spans a line break
-        for raw, spaced in zip(joined.split("\n"), _WS.sub(" ", joined).split("\n"), strict=True):
-            end = offset + len(raw) + 1
-            while marks[mark][0] < end and mark < len(marks) - 1:
+        for m in _TEXT_LINE.finditer("".join(parts)):  # the lines with text; blank ones are skipped in C
+            while marks[mark][0] <= m.end():  # a label on this line: its line number is this line's
                 self.label_values.append({"line": len(lines), **marks[mark][1]})
                 mark += 1
-            line = spaced.strip()
-            if line:
-                first = end - 1 - len(raw.lstrip())
-                while next_change <= first:
-                    change += 1
-                    next_change = change_at[change + 1]
-                lines.append(line)
-                line_kinds.append(changes[change][1])
-            offset = end
+            first = m.start(1)
+            while next_change <= first:
+                change += 1
+                next_change = change_at[change + 1]
+            lines.append(clean(m.group(1)))
+            line_kinds.append(changes[change][1])
+        for _, pair in marks[mark:-1]:
+            self.label_values.append({"line": len(lines), **pair})
         text = "\n".join(lines)[:MAX_TEXT_CHARS]
         kept = text.count("\n") + 1 if text else 0
         runs: list[list[Any]] = []
