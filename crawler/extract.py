@@ -96,8 +96,9 @@ def clean(text: str | None) -> str:
 
 
 def parse_document(html: str) -> etree._Element | None:
-    html = html.replace("\x00", "")
-    if not html.strip():
+    if "\x00" in html:
+        html = html.replace("\x00", "")
+    if not html or html.isspace():  # `not html.strip()` without copying the page
         return None
     try:
         return lxml.html.document_fromstring(html)

@@ -44,6 +44,7 @@ CSS_CODES = {"font-size": "CS2140401C", "max-width": "CS3140801C", "line-height"
 DEPRECATED = ("acronym", "applet", "basefont", "big", "blink", "center", "dir", "font", "isindex",
               "marquee", "strike", "tt")
 _WS = re.compile(r"\s+")
+_READ_TAGS = frozenset(("style", "link", "fieldset", "nav", "img", "a", *DEPRECATED))
 
 
 def _short(text: str) -> str:
@@ -130,26 +131,27 @@ def dom_scan(root: etree._Element, base_url: str) -> dict[str, Any]:
         style = el.get("style")
         if style:
             _scan_declarations(style, "", codes, tag=_describe(el))
-        if tag == "style" and el.text:
-            _merge(codes, css_scan(el.text))
-        elif tag == "link" and "stylesheet" in (el.get("rel") or "").lower().split() and el.get("href"):
-            href = urljoin(base_url, el.get("href").strip())
-            if href not in sheets and len(sheets) < MAX_STYLESHEETS_PER_PAGE:
-                sheets.append(href)
-        elif tag == "fieldset" and not any(isinstance(c.tag, str) and c.tag.lower() == "legend"
-                                           and c.text_content().strip() for c in el):
-            _add(codes, "HM1130103C", _describe(el))
-        elif tag == "nav" and not _hidden(el) and not el.text_content().strip() and \
-                not any(c.get("alt") for c in el.iter("img")):
-            _add(codes, "HM1240102C", _describe(el))
-        elif tag == "img" and el.get("alt") is not None and not el.get("alt").strip() \
-                and el.get("title") is not None:
-            _add(codes, "HM1110106C", f'<img src="{(el.get("src") or "")[:80]}" alt="" title="{el.get("title")}">')
-        elif tag in DEPRECATED:
-            _add(codes, "HM1410100C", f"<{tag}>")
-        if tag == "a" and el.get("href") is not None and not (el.get("title") or "").strip() and (
-                el.text_content().strip() or any((i.get("alt") or "").strip() for i in el.iter("img"))):
-            _add(codes, "HM3240900C", f'<a href="{el.get("href")[:80]}">')
+        if tag in _READ_TAGS:  # the tags the codes below read (most elements are none of them)
+            if tag == "style" and el.text:
+                _merge(codes, css_scan(el.text))
+            elif tag == "link" and "stylesheet" in (el.get("rel") or "").lower().split() and el.get("href"):
+                href = urljoin(base_url, el.get("href").strip())
+                if href not in sheets and len(sheets) < MAX_STYLESHEETS_PER_PAGE:
+                    sheets.append(href)
+            elif tag == "fieldset" and not any(isinstance(c.tag, str) and c.tag.lower() == "legend"
+                                               and c.text_content().strip() for c in el):
+                _add(codes, "HM1130103C", _describe(el))
+            elif tag == "nav" and not _hidden(el) and not el.text_content().strip() and \
+                    not any(c.get("alt") for c in el.iter("img")):
+                _add(codes, "HM1240102C", _describe(el))
+            elif tag == "img" and el.get("alt") is not None and not el.get("alt").strip() \
+                    and el.get("title") is not None:
+                _add(codes, "HM1110106C", f'<img src="{(el.get("src") or "")[:80]}" alt="" title="{el.get("title")}">')
+            elif tag in DEPRECATED:
+                _add(codes, "HM1410100C", f"<{tag}>")
+            if tag == "a" and el.get("href") is not None and not (el.get("title") or "").strip() and (
+                    el.text_content().strip() or any((i.get("alt") or "").strip() for i in el.iter("img"))):
+                _add(codes, "HM3240900C", f'<a href="{el.get("href")[:80]}">')
         lang = el.get("lang")
         if lang is not None and el is not root and tag != "html" and root_lang and \
                 lang.strip().lower() == root_lang:
