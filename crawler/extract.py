@@ -8,6 +8,7 @@ at hand; malformed HTML, NUL bytes and odd encodings must never raise here.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
@@ -67,6 +68,7 @@ class _ElementIndex:
         self.anchors: list[str] = []
         self.ids: dict[str, Any] = {}
         self.names: dict[str, Any] = {}
+        self._texts: dict[Any, str] = {}
         anchors = self.anchors
         for i, el in enumerate(root.iter()):
             self.order[el] = i
@@ -83,6 +85,13 @@ class _ElementIndex:
                     anchors.append(ident)
                 if name:
                     anchors.append(name)
+
+    def text_of(self, el: etree._Element) -> str:
+        """`el.text_content()`, read once per element (the link texts and dom_scan both need it)."""
+        text = self._texts.get(el)
+        if text is None:
+            text = self._texts[el] = el.text_content()
+        return text
 
     def target(self, fragment: str) -> Any:
         """The first element in document order with id `fragment`, or `<a name>` `fragment`."""
@@ -238,9 +247,10 @@ def visible_text(root: etree._Element) -> str:
     return _join_lines(parts)
 
 
-def element_text(el: etree._Element) -> str:
-    """Link text as a reader meets it: text content, else image alt, else title / aria-label."""
-    text = clean(el.text_content()) if el.tag not in ("img", "link", "iframe", "frame") else ""
+def element_text(el: etree._Element, text_of: Callable[[etree._Element], str] | None = None) -> str:
+    """Link text as a reader meets it: text content, else image alt, else title / aria-label.
+    `text_of(el)` is `el.text_content()`, remembered (`_ElementIndex.text_of`)."""
+    text = clean(text_of(el) if text_of else el.text_content()) if el.tag not in ("img", "link", "iframe", "frame") else ""
     if not text:
         alts = [clean(img.get("alt")) for img in el.iter("img") if img.get("alt")]
         text = " ".join(a for a in alts if a)
@@ -316,7 +326,7 @@ def extract_page(html: str, url: str, *, final_url: str | None = None) -> Parsed
     if noscript is not None:
         facts.noscript = clean(noscript.text_content())[:500]
     facts.images = images(root, base_url, index.order)
-    facts.extra["freego"] = dom_scan(root, base_url)
+    facts.extra["freego"] = dom_scan(root, base_url, index.text_of)
 
     links: list[LinkRef] = []
     for tag, attr in LINK_ATTRS:
@@ -326,7 +336,7 @@ def extract_page(html: str, url: str, *, final_url: str | None = None) -> Parsed
                 continue
             if tag == "link" and (el.get("rel") or "").lower() in ("dns-prefetch", "preconnect"):
                 continue
-            links.append(LinkRef(url, resolve(base_url, raw), element_text(el), tag))
+            links.append(LinkRef(url, resolve(base_url, raw), element_text(el, index.text_of), tag))
             if len(links) >= MAX_LINKS_PER_PAGE:
                 break
     page_scheme = (final_url or url).split(":", 1)[0].lower()

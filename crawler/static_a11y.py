@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import struct
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -110,6 +111,10 @@ def _hidden(el: etree._Element) -> bool:
     return False
 
 
+def _text_content(el: etree._Element) -> str:
+    return el.text_content()
+
+
 def _merge(out: dict[str, dict[str, Any]], found: dict[str, dict[str, Any]]) -> None:
     for code, entry in found.items():
         target = out.setdefault(code, {"count": 0, "examples": []})
@@ -119,8 +124,11 @@ def _merge(out: dict[str, dict[str, Any]], found: dict[str, dict[str, Any]]) -> 
                 target["examples"].append(example)
 
 
-def dom_scan(root: etree._Element, base_url: str) -> dict[str, Any]:
-    """What the page's own markup says for the static Freego codes (see module docstring)."""
+def dom_scan(root: etree._Element, base_url: str,
+             text_of: Callable[[etree._Element], str] | None = None) -> dict[str, Any]:
+    """What the page's own markup says for the static Freego codes (see module docstring).
+    `text_of(el)` is `el.text_content()`, remembered by the caller (crawler.extract reads link texts too)."""
+    text_of = text_of or _text_content
     codes: dict[str, dict[str, Any]] = {}
     sheets: list[str] = []
     root_lang = (root.get("lang") or root.get("xml:lang") or "").strip().lower()
@@ -150,7 +158,7 @@ def dom_scan(root: etree._Element, base_url: str) -> dict[str, Any]:
             elif tag in DEPRECATED:
                 _add(codes, "HM1410100C", f"<{tag}>")
             if tag == "a" and el.get("href") is not None and not (el.get("title") or "").strip() and (
-                    el.text_content().strip() or any((i.get("alt") or "").strip() for i in el.iter("img"))):
+                    text_of(el).strip() or any((i.get("alt") or "").strip() for i in el.iter("img"))):
                 _add(codes, "HM3240900C", f'<a href="{el.get("href")[:80]}">')
         lang = el.get("lang")
         if lang is not None and el is not root and tag != "html" and root_lang and \
