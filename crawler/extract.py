@@ -181,14 +181,15 @@ class _TextWalk:
         # the parts' region is compared inline, not in a call per part: this loop runs for every node
         parts, region = self.parts, inherited[0]
         block = lower in _BLOCK_TAGS
-        if block or el.text:
+        text = el.text
+        if block or text:
             kind = region or regions.position
             if kind != self.last_kind:
                 self._change(kind)
             if block:
                 parts.append("\n")
-            if el.text:
-                parts.append(el.text)
+            if text:
+                parts.append(text)
         walk = self.walk
         for child in el:
             walk(child, inherited)
