@@ -53,7 +53,9 @@ def _short(text: str) -> str:
 
 
 def _add(out: dict[str, dict[str, Any]], code: str, example: str) -> None:
-    entry = out.setdefault(code, {"count": 0, "examples": []})
+    entry = out.get(code)
+    if entry is None:
+        entry = out[code] = {"count": 0, "examples": []}
     entry["count"] += 1
     if len(entry["examples"]) >= MAX_EXAMPLES:
         return  # counted; the examples are full (most links of a page fire the same code)
