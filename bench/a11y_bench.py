@@ -1,6 +1,6 @@
 """Benchmark: pages per minute per browser for our axe pass, against @axe-core/cli and pa11y-ci.
 
-All three tools test the same ~30 pages of the demo site (crawler/demo_site) served from 127.0.0.1,
+All three tools test the same ~30 pages of the demo site (disclosure_audit/demo_site) served from 127.0.0.1,
 with the same Chromium (/usr/bin/chromium) and chromedriver, one browser each (concurrency 1),
 browser start-up included. Peers are npm packages installed into a temporary folder with their
 browser downloads disabled (PUPPETEER_SKIP_DOWNLOAD=1, CHROMEDRIVER_SKIP_DOWNLOAD=true); pass

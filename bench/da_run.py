@@ -1,6 +1,6 @@
 """One disclosure-audit run, links only, as the benchmark measures it (a separate process per run).
 
-This is the library call the CLI makes (`crawler.runner.audit_site`), with the benchmark's tuning passed
+This is the library call the CLI makes (`disclosure_audit.pipeline.audit_site`), with the benchmark's tuning passed
 through `AuditOptions`: no accessibility pass, a page cap above the site's size, per-host concurrency
 raised from the polite default of 4, and AutoThrottle off (it exists to spare a real agency's server;
 on loopback nginx it only adds delay). Everything else — robots.txt, HEAD-then-GET, the run store,
@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reactor", default=None, help="TWISTED_REACTOR override (e.g. the epoll reactor)")
     args = parser.parse_args(argv)
 
-    from crawler.runner import AuditError, AuditOptions, audit_site
+    from disclosure_audit.options import AuditError, AuditOptions
+    from disclosure_audit.pipeline import audit_site
 
     settings: dict = {"AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": max(args.concurrent, args.per_host)}
     if args.reactor:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.serve import serve  # noqa: E402
-from crawler.runner import AuditOptions, audit_site  # noqa: E402
+from disclosure_audit.options import AuditOptions  # noqa: E402
+from disclosure_audit.pipeline import audit_site
 
 out = Path("/tmp/da-bench/two-workers")
 shutil.rmtree(out, ignore_errors=True)

@@ -134,14 +134,7 @@ def _max_impact(impacts: list[str | None]) -> str | None:
 
 
 class Accessibility(Check):
-    meta = CheckMeta(
-        id="accessibility",
-        title_zh="無障礙自動檢測（axe-core）",
-        title_en="Automated accessibility testing (axe-core)",
-        indicator="retrieval",
-        rule="身心障礙者權益保障法 §52-2；網站無障礙規範 110.07（WCAG 2.1）；Freego v3 機器檢測項目",
-        rules=(),  # the axe-core rule ids themselves (image-alt, label, link-name, ...)
-    )
+    meta = CheckMeta(id="axe", check="accessibility", rule_set="axe-core")
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
         tested = [r for r in site_results(facts) if r.status == "ok"]

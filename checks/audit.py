@@ -11,15 +11,23 @@ import checks
 from checks.base import AuditContext, Check, Finding
 from checks.facts import SiteFacts
 
-_NOT_CHECK_MODULES = {"base", "facts", "audit", "results", "scoring", "trend"}
+_NOT_CHECK_MODULES = {"base", "facts", "audit", "results", "rules", "rules_doc", "scoring", "trend", "computed",
+                      "streamed"}
 
 
 def load_checks() -> list[type[Check]]:
-    """Import every module of the checks package so that Check subclasses register themselves."""
-    for info in pkgutil.iter_modules(checks.__path__):
-        if info.name not in _NOT_CHECK_MODULES and not info.name.startswith("_"):
-            importlib.import_module(f"checks.{info.name}")
-    return list(Check.registry)
+    """Import every module of the checks package so that Check subclasses register themselves.
+
+    In module-name order, then definition order within a module: the order findings are produced in
+    (and written to results.json) never depends on which module someone happened to import first."""
+    names = [info.name for info in pkgutil.iter_modules(checks.__path__)
+             if info.name not in _NOT_CHECK_MODULES and not info.name.startswith("_")]
+    for name in names:
+        importlib.import_module(f"checks.{name}")
+    position = {f"checks.{name}": index for index, name in enumerate(sorted(names))}
+    registered = list(Check.registry)
+    return sorted(registered, key=lambda cls: (position.get(cls.__module__, len(position)), cls.__module__,
+                                               registered.index(cls)))
 
 
 def canonical_order(facts: SiteFacts) -> None:

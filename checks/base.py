@@ -14,21 +14,54 @@ from datetime import date
 from typing import Any, ClassVar, Literal
 
 from checks.facts import SiteFacts
+from checks.rules import Rule, rule_sets
+from checks.rules import rules as rules_table
 
 Severity = Literal["error", "warning", "notice"]
-Indicator = Literal["disclosure", "retrieval", "online_services", "e_participation"]
 
 
 @dataclass(frozen=True)
 class CheckMeta:
-    """What a check declares about itself: used by the registry, the rubric and the reports."""
+    """What a check declares about itself: a unique id, its family and the rule ids it emits.
 
-    id: str  # the check family in results.json: links, staleness, classification, ...
-    title_zh: str
-    title_en: str
-    indicator: Indicator
-    rule: str  # the law article / guideline / WCAG SC the check enforces, cited in reports
-    rules: tuple[str, ...] = ()  # rule ids this check may emit (documented in the README table)
+    Titles, severities, indicators and citations are not typed here: they are the rules' entries in
+    checks/data/rules.yaml (`checks.rules`), so that a rule is described once. A rule id declared here
+    must be in that file under the same `check`; otherwise the module does not import."""
+
+    id: str  # unique per check class: link-validity, soft-404, stale-pages, ...
+    check: str  # the family its findings carry in results.json `findings[].check`: links, staleness, ...
+    rules: tuple[str, ...] = ()  # the rule ids it emits, each an entry of rules.yaml
+    rule_set: str | None = None  # ids from a tool's catalogue it emits too (rules.yaml `rule_sets`: axe-core)
+
+    def __post_init__(self) -> None:
+        table = rules_table()
+        for rid in self.rules:
+            entry = table.get(rid)
+            if entry is None:
+                raise ValueError(f"check {self.id}: rule '{rid}' is not in checks/data/rules.yaml")
+            if entry.check != self.check:
+                raise ValueError(f"check {self.id}: rule '{rid}' belongs to check '{entry.check}' in "
+                                 f"rules.yaml, not '{self.check}'")
+        if self.rule_set is not None and self.rule_set not in rule_sets():
+            raise ValueError(f"check {self.id}: no rule set '{self.rule_set}' in checks/data/rules.yaml")
+
+    @property
+    def entries(self) -> tuple[Rule, ...]:
+        """The rules.yaml entries of the rules this check emits."""
+        table = rules_table()
+        return tuple(table[rid] for rid in self.rules)
+
+    @property
+    def indicators(self) -> tuple[str, ...]:
+        """The indicators its rules belong to (most checks: one)."""
+        sets = (rule_sets()[self.rule_set],) if self.rule_set else ()
+        return tuple(dict.fromkeys([e.indicator for e in self.entries] + [s.indicator for s in sets]))
+
+    @property
+    def citations(self) -> tuple[str, ...]:
+        """The law articles / guidelines its rules enforce, each once."""
+        sets = (rule_sets()[self.rule_set],) if self.rule_set else ()
+        return tuple(dict.fromkeys([e.citation for e in self.entries] + [s.citation for s in sets]))
 
 
 @dataclass
@@ -43,6 +76,22 @@ class Finding:
     detail: str
     evidence: dict[str, Any] = field(default_factory=dict)
     detail_en: str | None = None
+
+    @classmethod
+    def of(cls, rule: str, page: str, target: str | None, detail: str,
+           evidence: dict[str, Any] | None = None, *, detail_en: str | None = None,
+           severity: str | None = None) -> Finding:
+        """A finding of a rules.yaml rule: its `check` and `severity` are the rule's entry, not typed
+        again by the check. `severity` is given only where the evidence decides (the entry lists
+        `severities`: soft-404 by confidence) and must be one the entry allows."""
+        entry = rules_table().get(rule)
+        if entry is None:
+            raise ValueError(f"rule '{rule}' is not in checks/data/rules.yaml")
+        if severity is not None and not entry.allows(severity):
+            raise ValueError(f"rule '{rule}': severity '{severity}' is not one rules.yaml allows")
+        return cls(check=entry.check, rule=rule, severity=severity or entry.severity,  # type: ignore[arg-type]
+                   page=page, target=target, detail=detail, evidence=evidence if evidence is not None else {},
+                   detail_en=detail_en)
 
     @property
     def fingerprint(self) -> str:

@@ -38,7 +38,6 @@ from checks.dates import parse_date
 from checks.facts import PageFacts, SiteFacts
 from checks.textnorm import has_cjk, load_csv, load_yaml, norm_loose, overlap
 
-RULE_CITATION = "行政機關電子資料流通詮釋資料及分類檢索規範（FL043379）；行政機關電子資料流通實施要點第4點"
 CATEGORY_FIELDS = ("Category.Theme", "Category.Cake", "Category.Service")
 CODE_FORM = re.compile(r"^[0-9A-Z][0-9]{2}$")
 AGENCY_CODE = re.compile(r"^([0-9]{9}[A-Z])(?![0-9A-Za-z])")  # a DataID may follow the code (OID+DataID)
@@ -235,8 +234,8 @@ def identity_findings(page: PageFacts, agency_name: str, agency_code: str | None
         why = identifier_verdict(identifier, agency_name, agency_code)
         if why in ("agency-name", "form"):
             what = "是機關名稱而不是機關代碼" if why == "agency-name" else "不是機關代碼"
-            yield Finding(
-                check="classification", rule="invalid-dc-identifier", severity="warning",
+            yield Finding.of(
+                "invalid-dc-identifier",
                 page=page.url, target=None,
                 detail=f"DC.Identifier 的值「{identifier[:60]}」{what}（機關代碼為 10 碼：9 位數字加 1 個檢查字母）。",
                 detail_en=f"DC.Identifier {identifier[:60]!r} is not an agency code (10 characters: nine digits "
@@ -244,8 +243,8 @@ def identity_findings(page: PageFacts, agency_name: str, agency_code: str | None
                 evidence={"value": identifier[:200], "reason": why, "check_letter_verified": False},
             )
         elif why == "other-agency":
-            yield Finding(
-                check="classification", rule="dc-identifier-mismatch", severity="warning",
+            yield Finding.of(
+                "dc-identifier-mismatch",
                 page=page.url, target=None,
                 detail=f"DC.Identifier 的機關代碼 {identifier[:10]} 與本機關代碼 {agency_code} 不同，"
                        "網頁範本可能沿用其他機關的設定。",
@@ -255,8 +254,8 @@ def identity_findings(page: PageFacts, agency_name: str, agency_code: str | None
             )
     publisher = _first(page, "dc.publisher")
     if agency_code and publisher and publisher_names_other_agency(publisher, agency_name):
-        yield Finding(
-            check="classification", rule="dc-publisher-mismatch", severity="warning",
+        yield Finding.of(
+            "dc-publisher-mismatch",
             page=page.url, target=None,
             detail=f"DC.Publisher「{publisher[:60]}」不是本機關「{agency_name[:60]}」，網頁範本可能沿用其他機關的設定。",
             detail_en=f"DC.Publisher {publisher[:60]!r} names another agency than {agency_name[:60]!r}: the page "
@@ -270,11 +269,7 @@ class ClassificationTags(Check):
     """Required meta fields, category codes, DC.Date and DC.Title on every served page."""
 
     meta = CheckMeta(
-        id="classification",
-        title_zh="詮釋資料與分類檢索標記",
-        title_en="Metadata and classification tags",
-        indicator="retrieval",
-        rule=RULE_CITATION,
+        id="classification-tags", check="classification",
         rules=("missing-metadata", "invalid-category-code", "invalid-dc-date", "dc-title-mismatch",
                "invalid-dc-identifier", "dc-identifier-mismatch", "dc-publisher-mismatch"),
     )
@@ -301,8 +296,8 @@ class ClassificationTags(Check):
                 yield self._invalid_code(page, bad, bool(tables))
             dc_date = next((v for v in page.meta.get("dc.date", []) if v.strip()), None)
             if dc_date and parse_date(dc_date) is None:
-                yield Finding(
-                    check="classification", rule="invalid-dc-date", severity="warning",
+                yield Finding.of(
+                    "invalid-dc-date",
                     page=page.url, target=None,
                     detail=f"DC.Date 的值「{dc_date[:60]}」不是日期。",
                     detail_en=f"DC.Date value {dc_date[:60]!r} is not a date.",
@@ -314,8 +309,8 @@ class ClassificationTags(Check):
                 own = [v for f in ("dc.publisher", "dc.creator") for v in page.meta.get(f, []) if v.strip()]
                 mismatch, reason, score = dc_title_verdict(dc_title, page.title, facts.agency.name, own)
                 if mismatch:
-                    yield Finding(
-                        check="classification", rule="dc-title-mismatch", severity="notice",
+                    yield Finding.of(
+                        "dc-title-mismatch",
                         page=page.url, target=None,
                         detail=(f"DC.Title「{dc_title[:60]}」只有網站名稱，未標示網頁標題「{page.title[:60]}」所指的本頁名稱。"
                                 if reason == "site-name-only"
@@ -336,8 +331,8 @@ class ClassificationTags(Check):
     @staticmethod
     def _missing(page: PageFacts, missing: list[str], empty: list[str]) -> Finding:
         shown = "、".join(missing)
-        return Finding(
-            check="classification", rule="missing-metadata", severity="warning",
+        return Finding.of(
+            "missing-metadata",
             page=page.url, target=None,
             detail=f"缺少必要的詮釋資料欄位（{len(missing)} 個）：{shown}。",
             detail_en=f"Required metadata fields missing ({len(missing)}): {', '.join(missing)}.",
@@ -352,8 +347,8 @@ class ClassificationTags(Check):
             "service-top-level": "不屬於 18 個服務分類大類",
             "not-in-table": "不在使用者提供的官方代碼表中",
         }
-        return Finding(
-            check="classification", rule="invalid-category-code", severity="warning",
+        return Finding.of(
+            "invalid-category-code",
             page=page.url, target=None,
             detail=f"{first['field']} 的值「{first['value']}」{why[first['reason']]}"
             + (f"（另有 {len(bad) - 1} 個無效代碼）" if len(bad) > 1 else "") + "。",

@@ -44,12 +44,6 @@ from checks.facts import PageFacts, SiteFacts
 from checks.services import detect_features, features
 from checks.textnorm import load_yaml, norm
 
-FOOTER_RULE = "政府網站版型與內容管理規範（慣例）：頁尾提供機關地址、電話、服務時間；政府資訊公開法第7條第1項第3款"
-OPEN_DATA_RULE = "政府網站資料開放宣告標準文字（行政院）：授權方式及範圍、無償、非專屬、得再授權、註明出處"
-UPDATE_DATE_RULE = "政府網站慣例（政府網站營運交流平臺）：內容頁標示更新日期"
-MOBILE_RULE = "WCAG 2.1 SC 1.4.10 Reflow（網站無障礙規範 110.07）；viewport 設定為最佳實務"
-ENGLISH_RULE = "最佳實務：英文版與中文版同步更新"
-DOCUMENT_TITLE_RULE = "最佳實務：W3C WCAG 2.1 技術 PDF18（成功準則 2.4.2 頁面標題）：文件屬性設定標題"
 MAX_EVIDENCE = 20
 CONTACT_PARTS = ("address", "phone", "hours")
 PART_NAMES = {"address": ("地址", "address"), "phone": ("電話", "telephone"), "hours": ("服務時間", "service hours")}
@@ -161,8 +155,8 @@ class FooterContactCheck(Check):
     """The home page's footer block gives address, telephone and service hours."""
 
     meta = CheckMeta(
-        id="content", title_zh="頁尾聯絡資訊", title_en="Contact details in the footer",
-        indicator="disclosure", rule=FOOTER_RULE, rules=("footer-contact-incomplete",),
+        id="footer-contact", check="content",
+        rules=("footer-contact-incomplete",),
     )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
@@ -177,8 +171,8 @@ class FooterContactCheck(Check):
             return []
         zh = "、".join(PART_NAMES[p][0] for p in contact.missing)
         en = ", ".join(PART_NAMES[p][1] for p in contact.missing)
-        return [Finding(
-            check="content", rule="footer-contact-incomplete", severity="warning", page=home.url, target=None,
+        return [Finding.of(
+            "footer-contact-incomplete", page=home.url, target=None,
             detail=f"首頁頁尾未提供機關{zh}。",
             detail_en=f"The home page's footer does not give the agency's {en}.",
             evidence={"missing": contact.missing, "found": dict(sorted(contact.found.items())),
@@ -216,8 +210,8 @@ class OpenDataDeclarationCheck(Check):
     """The 政府網站資料開放宣告 page carries the standard licence clauses, not only its title."""
 
     meta = CheckMeta(
-        id="content", title_zh="資料開放宣告內容", title_en="Open-data declaration clauses",
-        indicator="disclosure", rule=OPEN_DATA_RULE, rules=("open-data-declaration-incomplete",),
+        id="open-data-declaration", check="content",
+        rules=("open-data-declaration-incomplete",),
     )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
@@ -229,8 +223,8 @@ class OpenDataDeclarationCheck(Check):
             judged.append({"page": page.url, "missing": absent})
             if not missing:
                 continue
-            findings.append(Finding(
-                check="content", rule="open-data-declaration-incomplete", severity="warning",
+            findings.append(Finding.of(
+                "open-data-declaration-incomplete",
                 page=page.url, target=None,
                 detail="政府網站資料開放宣告缺少標準條款：" + "、".join(f"「{c['name_zh']}」" for c in missing) + "。",
                 detail_en="The open-data declaration lacks standard clauses: "
@@ -288,8 +282,8 @@ class UpdateDateCheck(Check):
     """Each content page shows its own update date (a labelled date in its text)."""
 
     meta = CheckMeta(
-        id="content", title_zh="內容頁標示更新日期", title_en="Content pages show their update date",
-        indicator="disclosure", rule=UPDATE_DATE_RULE, rules=("missing-update-date",),
+        id="update-date", check="content",
+        rules=("missing-update-date",),
     )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
@@ -309,8 +303,8 @@ class UpdateDateCheck(Check):
                 continue
             counts["undated"] += 1
             other = {"source": evidence.source, "label": evidence.label} if evidence else None
-            findings.append(Finding(
-                check="content", rule="missing-update-date", severity="warning", page=page.url, target=None,
+            findings.append(Finding.of(
+                "missing-update-date", page=page.url, target=None,
                 detail="內容頁未標示更新日期（如「更新日期：113-05-20」）。",
                 detail_en="The content page shows no update date (e.g. 更新日期：113-05-20).",
                 evidence={"title": page.title[:100], "other_date": other},
@@ -330,8 +324,8 @@ class MobileLayoutCheck(Check):
     """A viewport meta on every page; no sideways scrolling at 360 × 640 on the sampled pages."""
 
     meta = CheckMeta(
-        id="content", title_zh="行動裝置版面", title_en="Mobile layout",
-        indicator="retrieval", rule=MOBILE_RULE, rules=("viewport-missing", "horizontal-scroll"),
+        id="mobile-layout", check="content",
+        rules=("viewport-missing", "horizontal-scroll"),
     )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
@@ -342,8 +336,8 @@ class MobileLayoutCheck(Check):
             values = page.meta.get("viewport", [])
             if any(_DEVICE_WIDTH.search(v) for v in values):
                 continue
-            findings.append(Finding(
-                check="content", rule="viewport-missing", severity="notice", page=page.url, target=None,
+            findings.append(Finding.of(
+                "viewport-missing", page=page.url, target=None,
                 detail="網頁未設定行動裝置顯示寬度（`<meta name=\"viewport\" content=\"width=device-width\">`），手機上會縮小顯示桌面版面。",
                 detail_en="No viewport meta with width=device-width: phones show the desktop layout shrunk.",
                 evidence={"viewport": values[:3]},
@@ -357,8 +351,8 @@ class MobileLayoutCheck(Check):
             # client width a desktop scroll bar narrows
             if scroll <= max(client, int(layout.get("width") or 0)):
                 continue
-            findings.append(Finding(
-                check="content", rule="horizontal-scroll", severity="warning", page=result.url, target=None,
+            findings.append(Finding.of(
+                "horizontal-scroll", page=result.url, target=None,
                 detail=f"以 {layout.get('width', 360)} × {layout.get('height', 640)} 的手機畫面瀏覽時須左右捲動"
                 f"（內容寬 {scroll} 像素，畫面寬 {client} 像素）。",
                 detail_en=f"At {layout.get('width', 360)} × {layout.get('height', 640)} the page scrolls sideways "
@@ -409,8 +403,8 @@ class EnglishVersionCheck(Check):
     """The English site's newest date is not far behind the Chinese site's."""
 
     meta = CheckMeta(
-        id="content", title_zh="英文版更新進度", title_en="English version kept up to date",
-        indicator="retrieval", rule=ENGLISH_RULE, rules=("english-version-behind",),
+        id="english-version", check="content",
+        rules=("english-version-behind",),
     )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
@@ -430,8 +424,8 @@ class EnglishVersionCheck(Check):
         limit = int(ctx.option("english_max_lag_days", rules()["english"]["max_lag_days"]))
         if lag <= limit:
             return []
-        return [Finding(
-            check="content", rule="english-version-behind", severity="notice", page=newest_en[1], target=None,
+        return [Finding.of(
+            "english-version-behind", page=newest_en[1], target=None,
             detail=f"英文版最新資料日期（{newest_en[0].isoformat()}）比中文版（{newest_zh[0].isoformat()}）"
             f"落後 {lag} 天。",
             detail_en=f"The English version's newest date ({newest_en[0].isoformat()}) is {lag} days behind "
@@ -457,8 +451,8 @@ class DocumentTitleCheck(Check):
     """Each downloadable document the site offers carries a title in its document properties."""
 
     meta = CheckMeta(
-        id="content", title_zh="文件屬性標題", title_en="Titles in document properties",
-        indicator="online_services", rule=DOCUMENT_TITLE_RULE, rules=("document-title-missing",),
+        id="document-titles", check="content",
+        rules=("document-title-missing",),
     )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
@@ -471,8 +465,8 @@ class DocumentTitleCheck(Check):
         findings = []
         for doc in untitled:
             fmt = str(doc.get("format") or "").upper()
-            findings.append(Finding(
-                check="content", rule="document-title-missing", severity="notice", page=doc.get("page") or home,
+            findings.append(Finding.of(
+                "document-title-missing", page=doc.get("page") or home,
                 target=doc["url"],
                 detail=f"網站提供下載的 {fmt} 檔案未在文件屬性中設定標題，閱讀軟體與螢幕報讀軟體只能顯示檔名；"
                        "請於文件屬性填寫標題。",

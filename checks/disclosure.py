@@ -53,7 +53,6 @@ from checks.textnorm import (
     reason_text,
 )
 
-RULE_CITATION = "政府資訊公開法第7條第1項、第8條第1項第2款"
 MAX_EVIDENCE = 10
 # Menu entries and document names are short; a long text is a news headline that merely mentions
 # a keyword (…補助學校培訓計畫…), which is not where the item is published.
@@ -362,11 +361,7 @@ class DisclosureCoverage(Check):
     """The 主動公開資訊 area and its ten §7 I items, plus FAQ / news / publications."""
 
     meta = CheckMeta(
-        id="disclosure",
-        title_zh="主動公開資訊完整性",
-        title_en="Proactive disclosure (Freedom of Government Information Law art. 7)",
-        indicator="disclosure",
-        rule=RULE_CITATION,
+        id="disclosure-coverage", check="disclosure",
         rules=("missing-disclosure-section", "missing-disclosure-category", "unverified-disclosure-section",
                "unverified-disclosure-category"),
     )
@@ -432,8 +427,8 @@ class DisclosureCoverage(Check):
     def _no_section(home: str, section: SectionSearch) -> Finding:
         if section.unverified_labels:
             first = section.unverified_labels[0]
-            return Finding(
-                check="disclosure", rule="unverified-disclosure-section", severity="notice",
+            return Finding.of(
+                "unverified-disclosure-section",
                 page=first["page"], target=first["target"],
                 detail=f"網站有「{first['text']}」連結，但{reason_text(UNVERIFIED)}，"
                 "主動公開資訊專區是否可用無法判定，不列入扣分。",
@@ -443,8 +438,8 @@ class DisclosureCoverage(Check):
             )
         if section.dead_labels:
             first = section.dead_labels[0]
-            return Finding(
-                check="disclosure", rule="missing-disclosure-section", severity="error",
+            return Finding.of(
+                "missing-disclosure-section",
                 page=first["page"], target=first["target"],
                 detail=f"網站有「{first['text']}」連結，但{reason_text(first['reason'])}，"
                 "因此找不到可用的主動公開資訊專區。",
@@ -452,8 +447,8 @@ class DisclosureCoverage(Check):
                 "so no usable proactive-disclosure area was found.",
                 evidence={"dead_links": section.dead_labels},
             )
-        return Finding(
-            check="disclosure", rule="missing-disclosure-section", severity="error",
+        return Finding.of(
+            "missing-disclosure-section",
             page=home, target=None,
             detail="網站找不到「主動公開資訊／政府資訊公開」專區。",
             detail_en="No proactive-disclosure (主動公開資訊 / 政府資訊公開) area was found on the site.",
@@ -465,8 +460,8 @@ class DisclosureCoverage(Check):
         where = {"section": "主動公開資訊專區", "site": "全站", "none": "網站"}[scope]
         extra = f"；找到的相關連結無效：{reason_text(ev.dead[0]['reason'])}" if ev.dead else ""
         extra_en = f" (its link: {reason_text(ev.dead[0]['reason'], 'en')})" if ev.dead else ""
-        return Finding(
-            check="disclosure", rule="missing-disclosure-category", severity="warning",
+        return Finding.of(
+            "missing-disclosure-category",
             page=page, target=None,
             detail=f"{where}找不到政府資訊公開法第7條第1項第{item}款「{name}」的資訊{extra}。",
             detail_en=f"No evidence of item {item} of art. 7 I ({scope} searched){extra_en}.",
@@ -476,8 +471,8 @@ class DisclosureCoverage(Check):
     @staticmethod
     def _unverified_item(page: str, item: int, name: str, scope: str, ev: Evidence) -> Finding:
         first = ev.unverified[0]
-        return Finding(
-            check="disclosure", rule="unverified-disclosure-category", severity="notice",
+        return Finding.of(
+            "unverified-disclosure-category",
             page=page, target=None,
             detail=f"政府資訊公開法第7條第1項第{item}款「{name}」只有「{first['text']}」連結，"
             f"但{reason_text(UNVERIFIED)}，是否已公開無法判定，不列入扣分。",

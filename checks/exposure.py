@@ -29,8 +29,6 @@ import yaml
 from checks.base import AuditContext, Check, CheckMeta, Finding
 from checks.facts import PageFacts, SiteFacts
 
-LISTING_RULE = "臺北市政府各機關網站服務作業原則 參、二(三)：禁止開放網站瀏覽目錄權限"
-PERSONAL_RULE = "個人資料保護法 §2 (1)、§5；臺北市政府各機關網站服務作業原則 參、二(二)：網站不得公開個人資料"
 KIND_ZH = {"national-id": "身分證統一編號", "resident-new": "新式居留證統一證號", "resident-old": "舊式居留證統一證號"}
 KIND_EN = {"national-id": "identity card number", "resident-new": "resident certificate number (new format)",
            "resident-old": "resident certificate number (old format)"}
@@ -78,8 +76,10 @@ def _directory(url: str) -> str:
 
 
 class DirectoryListing(Check):
-    meta = CheckMeta(id="exposure", title_zh="開放目錄瀏覽", title_en="Open directory listing",
-                     indicator="disclosure", rule=LISTING_RULE, rules=("open-directory-listing",))
+    meta = CheckMeta(
+        id="directory-listing", check="exposure",
+        rules=("open-directory-listing",),
+    )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
         listed: dict[str, tuple[PageFacts, str]] = {}
@@ -95,8 +95,8 @@ class DirectoryListing(Check):
 
     @staticmethod
     def _finding(directory: str, page: PageFacts, server: str) -> Finding:
-        return Finding(
-            check="exposure", rule="open-directory-listing", severity="error", page=page.url, target=None,
+        return Finding.of(
+            "open-directory-listing", page=page.url, target=None,
             detail=f"此網址開放瀏覽目錄（{server} 的目錄清單「{page.title[:80]}」），任何人都能看到並下載目錄內所有檔案；"
                    "請關閉伺服器的目錄瀏覽功能。",
             detail_en=f"This address is an open directory listing ({server}: \"{page.title[:80]}\"): anyone can "
@@ -128,9 +128,10 @@ def _evidence(record: dict[str, Any], source: str) -> dict[str, Any]:
 
 
 class PersonalData(Check):
-    meta = CheckMeta(id="exposure", title_zh="公開個人資料", title_en="Personal data published",
-                     indicator="disclosure", rule=PERSONAL_RULE,
-                     rules=("personal-data-exposed", "document-unreadable"))
+    meta = CheckMeta(
+        id="personal-data", check="exposure",
+        rules=("personal-data-exposed", "document-unreadable"),
+    )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
         findings = [self._page_finding(page, page.extra["personal_ids"])
@@ -158,8 +159,8 @@ class PersonalData(Check):
     @staticmethod
     def _page_finding(page: PageFacts, record: dict[str, Any]) -> Finding:
         zh, en = _numbers_text(record)
-        return Finding(
-            check="exposure", rule="personal-data-exposed", severity="error", page=page.url, target=None,
+        return Finding.of(
+            "personal-data-exposed", page=page.url, target=None,
             detail=f"網頁公開了檢查碼正確的{zh}（已遮蔽）；請人工確認後移除或遮蔽。",
             detail_en=f"The page publishes {en} with valid check digits (masked here); confirm and remove or mask them.",
             evidence=_evidence(record, "page"),
@@ -169,8 +170,8 @@ class PersonalData(Check):
     def _document_finding(doc: dict[str, Any], home: str) -> Finding:
         zh, en = _numbers_text(doc["personal_ids"])
         fmt = str(doc.get("format") or "").upper()
-        return Finding(
-            check="exposure", rule="personal-data-exposed", severity="error", page=doc.get("page") or home,
+        return Finding.of(
+            "personal-data-exposed", page=doc.get("page") or home,
             target=doc["url"],
             detail=f"網站提供下載的 {fmt} 檔案含有檢查碼正確的{zh}（已遮蔽）；請人工確認後移除或遮蔽。",
             detail_en=f"A {fmt} file the site offers contains {en} with valid check digits (masked here); "
@@ -188,8 +189,8 @@ class PersonalData(Check):
             reason_zh = "檔案損毀或格式不符" if reason.startswith("corrupt") else "下載失敗"
         else:
             reason_zh = REASON_ZH.get(reason, "無法讀取")
-        return Finding(
-            check="exposure", rule="document-unreadable", severity="notice", page=doc.get("page") or home,
+        return Finding.of(
+            "document-unreadable", page=doc.get("page") or home,
             target=doc["url"],
             detail=f"無法讀取此 {fmt} 檔案的文字（{reason_zh}），未能檢查其中是否含有個人資料；請人工檢視。",
             detail_en=f"The text of this {fmt} file could not be read ({reason}), so it was not checked for "

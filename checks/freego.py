@@ -131,12 +131,7 @@ def _also(group: list[PageFacts]) -> tuple[str, str]:
 
 class FreegoStatic(Check):
     meta = CheckMeta(
-        id="accessibility",
-        title_zh="Freego 機器檢測中 axe 未涵蓋的項目",
-        title_en="Freego machine checks axe does not run",
-        indicator="retrieval",
-        rule="身心障礙者權益保障法 §52-2；網站無障礙規範 110.07（Freego v3 機器檢測：CS2140401C、HM1130103C、"
-             "HM1240102C、HM1110106C 等）",
+        id="freego-static", check="accessibility",
         rules=tuple(r["rule"] for r in yaml.safe_load(
             (DATA / "freego_static.yaml").read_text(encoding="utf-8"))["rules"]),
     )
@@ -190,8 +185,8 @@ def _finding(code: str, page: str, sheet: str | None, entry: dict[str, Any], gro
     in_zh = f"樣式表 {sheet} 中" if sheet else ""
     in_en = f" in style sheet {sheet}" if sheet else ""
     example_zh = f"，例如「{examples[0]}」" if examples else ""
-    return Finding(
-        check="accessibility", rule=rule["rule"], severity=_SEVERITY[level],  # type: ignore[arg-type]
+    return Finding.of(
+        rule["rule"], severity=_SEVERITY[level],
         page=page, target=sheet,
         detail=f"Freego {code}（{_level_zh(level)}，WCAG {rule['wcag']}）：{in_zh}{rule['what_zh']}，"
                f"共 {entry.get('count', 0)} 處{example_zh}{zh}。",
@@ -243,12 +238,7 @@ def _certificate_link(href: str | None, hosts: tuple[str, ...]) -> bool:
 
 class BadgeSection6(Check):
     meta = CheckMeta(
-        id="accessibility",
-        title_zh="無障礙標章張貼方式（尺寸、位置、連結）",
-        title_en="How the accessibility badge is posted (size, place, link)",
-        indicator="retrieval",
-        rule="各級機關機構學校網站無障礙檢測及認證標章核發辦法 §6（寬 88 像素、高 31 像素，不得變更尺寸或變形，"
-             "連結至主管機關指定之網頁，張貼於網站首頁下方）",
+        id="badge-section-6", check="accessibility",
         rules=("tw-badge-size", "tw-badge-placement"),
     )
 
@@ -282,8 +272,8 @@ class BadgeSection6(Check):
             f"{shown[0] if shown[0] is not None else '?'} × {shown[1] if shown[1] is not None else '?'}"
         how_zh = "圖檔本身" if problems[0] == "image" else "網頁顯示時（`width`／`height` 屬性）"
         how_en = "the image file is" if problems[0] == "image" else "the page shows it at (width/height)"
-        return Finding(
-            check="accessibility", rule="tw-badge-size", severity="notice", page=home.url, target=img["url"],
+        return Finding.of(
+            "tw-badge-size", page=home.url, target=img["url"],
             detail=f"無障礙標章{how_zh}為 {size} 像素，不是規定的寬 88 像素、高 31 像素"
                    f"（標章核發辦法第6條：不得變更尺寸或變形）。",
             detail_en=f"The accessibility badge: {how_en} {size} px, not the 88 × 31 px that art. 6 of the "
@@ -317,8 +307,8 @@ class BadgeSection6(Check):
                         "not-linked-to-certificate": "does not link to its certificate page"}
             detail = f"首頁的無障礙標章{'，且'.join(parts_zh[p] for p in problems)}（標章核發辦法第6條）。"
             detail_en = f"The home page's badge {' and '.join(parts_en[p] for p in problems)} (badge regulation art. 6)."
-        return [Finding(
-            check="accessibility", rule="tw-badge-placement", severity="notice", page=home.url,
+        return [Finding.of(
+            "tw-badge-placement", page=home.url,
             target=img.get("url"), detail=detail, detail_en=detail_en,
             evidence={"problems": problems, "src": img.get("src"), "link": img.get("link"),
                       "in_footer": bool(img.get("footer")), "position": img.get("position"),

@@ -10,19 +10,16 @@ loses points for the auditor's own access trouble (issues 2 and 7; shared/domain
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 from checks.base import AuditContext, Check, CheckMeta, Finding
+from checks.computed.urls import BROKEN_ERRORS, result_of
 from checks.facts import LinkRef, LinkResult, SiteFacts, defrag, url_scheme
 from checks.textnorm import link_index, page_order
 
-RULE = "政府服務品質獎 資訊公開適切性與內容有效性：超連結均有效"
 NOT_CHECKED_SCHEMES = {"mailto", "tel", "javascript", "data", "sms", "fax", "callto", "skype", "about"}
-BROKEN_ERRORS = {"dns": "dns", "refused": "refused", "timeout": "timeout", "redirect-loop": "redirect-loop",
-                 "too-many-redirects": "redirect-loop", "malformed": "malformed", "reset": "reset"}
 UNVERIFIED_ERRORS = {"redirect-scheme": "scheme", "too-large": "too-large", "ignored": "blocked",
                      "challenge": "blocked", "private-address": "private-address", "other": "network",
                      "not-checked": "not-checked"}
@@ -33,44 +30,6 @@ UNVERIFIED_ZH = {"auth": "需要登入", "blocked": "伺服器拒絕存取", "ra
                  "scheme": "導向非 HTTP 網址", "too-large": "內容過大", "network": "網路問題",
                  "private-address": "內部網路位址，未連線檢查",
                  "not-checked": "依設定不檢查外部連結"}
-
-# Query parameters that only carry a session: stripped when deciding whether two URLs are the same
-# target, so a site that puts a fresh session id into every link cannot make the crawl endless.
-SESSION_PARAMS = {"jsessionid", "phpsessid", "aspsessionid", "sessionid", "session_id", "sessid", "cfid",
-                  "cftoken", "sid", "s_id", "zenid", "oscsid", "wt.sessionid"}
-# Names that are session ids only when the value looks like a token (long, letters and digits mixed):
-# `sid=3` is a section id on some sites, `sid=9f8e…` is a session.
-_AMBIGUOUS_PARAMS = {"sid", "s_id"}
-_TOKEN = re.compile(r"^(?=.*[0-9])(?=.*[A-Za-z])[A-Za-z0-9_\-.]{16,}$")
-_PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sessionid|sid)=[^/?#]*", re.IGNORECASE)
-_ASPNET_COOKIELESS = re.compile(r"/\((?:[A-Z]\([A-Za-z0-9_\-]*\))+\)(?=/)")
-
-
-def _is_session_param(name: str, value: str) -> bool:
-    low = name.lower()
-    if low.startswith("aspsessionid"):
-        return True
-    if low in _AMBIGUOUS_PARAMS:
-        return bool(_TOKEN.match(value))
-    return low in SESSION_PARAMS
-
-
-def url_key(url: str) -> str:
-    """The identity of a target: fragment dropped, session ids stripped, query parameters sorted.
-
-    Shared with the spider, which de-duplicates on it (issue 7: session ids in URLs, query
-    permutations), so that the result of `/a?x=1&sid=…` also answers for `/a?sid=…&x=1`."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    path = _ASPNET_COOKIELESS.sub("", _PATH_SESSION.sub("", parts.path))
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        kept = sorted((k, v) for k, v in pairs if not _is_session_param(k, v))
-        query = urlencode(kept)
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, query, ""))
 
 
 def tls_key(url: str) -> str:
@@ -188,27 +147,11 @@ def _first_links(links: Iterable[LinkRef], *, keep_fragment: bool) -> tuple[list
     return order, texts
 
 
-def results_by_key(facts: SiteFacts) -> dict[str, LinkResult]:
-    """facts.link_results keyed by `url_key` (built once, only when a target is not found as it is)."""
-    index = facts.__dict__.get("_results_by_key")
-    if index is None:
-        index = {url_key(url): result for url, result in facts.link_results.items()}
-        facts.__dict__["_results_by_key"] = index
-    return index
-
-
-def result_of(facts: SiteFacts, target: str) -> LinkResult | None:
-    """The recorded result of `target`, else the result of the same target up to session ids and
-    parameter order (the spider de-duplicates on `url_key`)."""
-    # facts.result_for(target) is keyed without the fragment: look it up from the memoised split
-    return facts.result_for(defrag(target)[0]) or results_by_key(facts).get(url_key(target))
-
-
 class LinksCheck(Check):
     meta = CheckMeta(
-        id="links", title_zh="超連結有效性", title_en="Link validity", indicator="disclosure",
-        rule=RULE, rules=("broken-link", "unverified-link", "missing-anchor", "tls-error",
-                          "tls-untrusted-public"),
+        id="link-validity", check="links",
+        rules=("broken-link", "unverified-link", "missing-anchor", "tls-error",
+               "tls-untrusted-public"),
     )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
@@ -245,8 +188,8 @@ class LinksCheck(Check):
                 evidence["tag"] = link.tag
                 findings.append(self._finding(rule, link, evidence, label))
             else:
-                findings.append(Finding(
-                    check="links", rule="missing-anchor", severity="warning", page=link.source,
+                findings.append(Finding.of(
+                    "missing-anchor", page=link.source,
                     target=link.target,
                     detail=f"連結「{label}」指向的頁面沒有錨點 #{link.fragment}",
                     detail_en=f"Link “{label}” points to #{link.fragment}, which the target page lacks",
@@ -283,8 +226,8 @@ class LinksCheck(Check):
         public = (verdict.get("profiles") or {}).get("public") or {}
         evidence = {"reason": public.get("reason"), "trusted_by": list(verdict.get("trusted_by") or []),
                     "expires": verdict.get("expires"), "pages": len(pages), "example_pages": pages[:5]}
-        return Finding(
-            "links", "tls-untrusted-public", "warning", pages[0], f"https://{host}/",
+        return Finding.of(
+            "tls-untrusted-public", pages[0], f"https://{host}/",
             f"主機 {host} 的憑證僅受額外信任清單（{by}）信任，一般民眾的瀏覽器可能顯示不安全警告"
             f"（{len(pages)} 個頁面連結至此主機）",
             evidence,
@@ -297,14 +240,14 @@ class LinksCheck(Check):
         if rule == "broken-link":
             kind = evidence["kind"]
             what = f"HTTP {evidence['status']}" if kind == "http" else KIND_ZH.get(kind, kind)
-            return Finding("links", rule, "error", link.source, target,
+            return Finding.of(rule, link.source, target,
                            f"連結失效（{what}）：「{label}」", evidence,
                            detail_en=f"Broken link ({kind}{' ' + str(evidence['status']) if kind == 'http' else ''}): “{label}”")
         if rule == "unverified-link":
             kind = evidence["kind"]
-            return Finding("links", rule, "notice", link.source, target,
+            return Finding.of(rule, link.source, target,
                            f"無法確認連結（{UNVERIFIED_ZH.get(kind, kind)}），不列入扣分：「{label}」", evidence,
                            detail_en=f"Link could not be verified ({kind}); not counted against the site: “{label}”")
-        return Finding("links", rule, "warning", link.source, target,
+        return Finding.of(rule, link.source, target,
                        f"連結目標的憑證無法驗證：{evidence.get('reason') or ''}", evidence,
                        detail_en=f"The target's TLS certificate cannot be verified: {evidence.get('reason') or ''}")

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
+from checks.audit import load_checks
 from checks.base import AuditContext, Finding
 from checks.facts import SiteFacts, defrag
+from checks.rules import rules_block
 from checks.textnorm import link_index
 
 SCHEMA = "disclosure-audit/1"
@@ -81,4 +84,27 @@ def results_document(*, run_id: str, started_at: str, finished_at: str, today: s
     run = {"id": run_id, "started_at": started_at, "finished_at": finished_at, "today": today}
     run.update(extra_run or {})
     return {"schema": SCHEMA, "tool": {"name": "disclosure-audit", "version": version}, "run": run,
-            "sites": sites}
+            "rules": run_rules(sites), "sites": sites}
+
+
+def run_rules(sites: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """results.json `rules` (docs/results-json.md): the rules.yaml entries of every rule id the
+    registered checks declare, and of the ids the sites' findings carry beside them (axe-core ids)."""
+    declared = [rid for check_cls in load_checks() for rid in check_cls.meta.rules]
+    return rules_block(declared, (pair for site in sites for pair in _seen_rules(site)))
+
+
+def _seen_rules(site: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(check, rule) of a site's findings. A stream read back from the run store (100,000 findings,
+    issue 6) is not read again for this: its axe-core ids are the ones the accessibility summary
+    counts per template (every other id a check emits is declared)."""
+    findings = site.get("findings")
+    if isinstance(findings, list):
+        for f in findings:
+            if isinstance(f, dict) and f.get("rule"):
+                yield str(f.get("check") or ""), str(f["rule"])
+        return
+    templates = (site.get("accessibility") or {}).get("templates") or {}
+    for entry in templates.values() if isinstance(templates, dict) else ():
+        for rid in (entry or {}).get("violations_by_rule") or {}:
+            yield "accessibility", str(rid)

@@ -12,58 +12,12 @@ Hyweb's HyUI templates: 基隆市政府 mp.htm) is a site search too (`find_sear
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from checks.base import AuditContext, CheckMeta, Finding
+from checks.computed.search_forms import find_search_forms
 from checks.facts import SiteFacts
 from checks.services import FeatureCheck
-
-RETRIEVAL_RULE = "提升服務品質執行計畫 資訊檢索完整性與便捷性（站內搜尋、分頁、排序；網站導覽）"
-
-_SEARCH_NAME = re.compile(
-    r"^(q|qs|query|keyword|keywords|kw|key|keys|search|searchword|searchtext|search_text|searchkey|"
-    r"txtkeyword|txtsearch|txtquery|s|term|terms|text|word|words|querystring|sw|k|wd|fulltext)$",
-    re.IGNORECASE,
-)
-_SEARCH_HINT = re.compile(r"search|query|sch|srch|keyword|搜尋|查詢|檢索", re.IGNORECASE)
-_TEXT_TYPES = ("", "text", "search")
-
-
-def search_field(form: dict[str, Any]) -> str | None:
-    """The name of the query field when `form` is a site search form, else None.
-
-    A search form has no password field and either an input of type search, a text input named
-    like a query (q, keyword, kw, search…), or role=search / a search-like id, action or text
-    together with exactly one named text input.
-    """
-    inputs = form.get("inputs") or []
-    if any(i.get("type") == "password" for i in inputs):
-        return None
-    text_inputs = [i for i in inputs if i.get("tag") == "input" and i.get("type") in _TEXT_TYPES and i.get("name")]
-    for field in text_inputs:
-        if field.get("type") == "search" or _SEARCH_NAME.match(field["name"]):
-            return field["name"]
-    hinted = form.get("role") == "search" or any(
-        _SEARCH_HINT.search(str(form.get(key) or "")) for key in ("id", "action", "text")
-    ) or any(_SEARCH_HINT.search(f.get("title") or "") or _SEARCH_HINT.search(f.get("id") or "") for f in text_inputs)
-    if hinted and len(text_inputs) == 1:
-        return text_inputs[0]["name"]
-    return None
-
-
-def find_search_forms(facts: SiteFacts) -> list[tuple[str, dict[str, Any], str]]:
-    """(page URL, form, query field name) for every site search form, home page first."""
-    out = []
-    pages = sorted(facts.pages, key=lambda p: (p.url != facts.agency.url, p.depth))
-    for page in pages:
-        if page.status is not None and page.status >= 400:
-            continue
-        for form in page.forms:
-            name = search_field(form)
-            if name:
-                out.append((page.url, form, name))
-    return out
 
 
 def is_search_box(field: dict[str, Any]) -> bool:
@@ -88,11 +42,7 @@ class RetrievalAids(FeatureCheck):
     """Site search form present and working; site map, English version and RSS present."""
 
     meta = CheckMeta(
-        id="retrieval",
-        title_zh="檢索便利性",
-        title_en="Retrieval aids",
-        indicator="retrieval",
-        rule=RETRIEVAL_RULE,
+        id="retrieval-aids", check="retrieval",
         rules=("missing-site-search", "missing-sitemap", "missing-english", "missing-rss",
                "site-search-failed", "site-search-no-results", "site-search-not-paged",
                "site-search-not-sorted"),
@@ -114,8 +64,8 @@ class RetrievalAids(FeatureCheck):
         }
         home = facts.agency.url
         if not forms and not box_pages and not (probe and probe.get("form_page")):
-            findings.append(Finding(
-                check="retrieval", rule="missing-site-search", severity="warning",
+            findings.append(Finding.of(
+                "missing-site-search",
                 page=home, target=None,
                 detail="網站找不到可送出的站內搜尋表單。",
                 detail_en="No site search form was found.",
@@ -136,30 +86,30 @@ def judge_probe(probe: dict[str, Any], home: str) -> list[Finding]:
     status = probe.get("status")
     evidence = {"query": query, "status": status, "results_url": target}
     if probe.get("error") or status is None or (isinstance(status, int) and status >= 400):
-        return [Finding(
-            check="retrieval", rule="site-search-failed", severity="warning", page=page, target=target,
+        return [Finding.of(
+            "site-search-failed", page=page, target=target,
             detail=f"站內搜尋「{query}」沒有正常回應（{probe.get('error') or status}）。",
             detail_en=f"Site search for {query!r} failed ({probe.get('error') or status}).",
             evidence={**evidence, "error": probe.get("error")},
         )]
     if not probe.get("results_found"):
-        return [Finding(
-            check="retrieval", rule="site-search-no-results", severity="warning", page=page, target=target,
+        return [Finding.of(
+            "site-search-no-results", page=page, target=target,
             detail=f"以網站上常見的詞「{query}」站內搜尋，沒有找到任何結果。",
             detail_en=f"Searching the site for its own frequent term {query!r} returned no results.",
             evidence=evidence,
         )]
     out = []
     if probe.get("paged") is False:
-        out.append(Finding(
-            check="retrieval", rule="site-search-not-paged", severity="notice", page=page, target=target,
+        out.append(Finding.of(
+            "site-search-not-paged", page=page, target=target,
             detail=f"站內搜尋「{query}」的結果沒有分頁。",
             detail_en=f"Search results for {query!r} are not paged.",
             evidence=evidence,
         ))
     if probe.get("sortable") is False:
-        out.append(Finding(
-            check="retrieval", rule="site-search-not-sorted", severity="notice", page=page, target=target,
+        out.append(Finding.of(
+            "site-search-not-sorted", page=page, target=target,
             detail=f"站內搜尋「{query}」的結果無法依相關性、日期或類別排序。",
             detail_en=f"Search results for {query!r} cannot be sorted (relevance, date, topic).",
             evidence=evidence,

@@ -25,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from checks.base import Finding
+from checks.rules import rules as rules_table
 
 DEFAULT_RUBRIC = Path(__file__).parent / "data" / "rubric.yaml"
 REQUIRED_INDICATORS = ("disclosure", "retrieval", "online_services", "e_participation")
@@ -176,6 +177,7 @@ class Rubric(_Strict):
                         raise ValueError(f"indicators.{ind.id}.criteria.{c.id}.rules: rule '{rule}' is "
                                          f"already scored by criterion '{owner[rule]}'")
                     owner[rule] = c.id
+        self._rules_known()
         for key, table in (("defaults", self.defaults), ("prefixes", self.prefixes)):
             for name, target in table.items():
                 c = crit.get(target)
@@ -185,6 +187,27 @@ class Rubric(_Strict):
                     raise ValueError(f"{key}.{name}: criterion '{target}' is manual or presence "
                                      "and cannot score findings")
         return self
+
+    def _rules_known(self) -> None:
+        """Every rule id the rubric names is an entry of checks/data/rules.yaml: a typo or a rule that
+        was renamed is an error, not a criterion that silently never matches."""
+        known = rules_table()
+        named = [(f"indicators.{ind.id}.criteria.{c.id}.rules", rid) for ind in self.indicators
+                 for c in ind.criteria for rid in c.rules]
+        named += [("indeterminate.rules", rid) for rid in self.indeterminate.rules]
+        named += [("indeterminate.conditions", cond.rule) for cond in self.indeterminate.conditions]
+        for key, rid in named:
+            if rid not in known:
+                raise ValueError(f"{key}: rule '{rid}' is not in checks/data/rules.yaml")
+
+    def unscored_rules(self) -> list[str]:
+        """The rules.yaml ids this rubric neither scores by name (a criterion's `rules` or `features`,
+        a `prefixes` entry) nor declares unscored (`indeterminate.rules`): reached, if at all, only by
+        a check-family default. The shipped rubric has none (tests/test_rules.py)."""
+        return [rid for rid in rules_table()
+                if rid not in self.indeterminate.rules
+                and not any(rid in c.rules or rid in c.feature_rules for _, c in self.criteria())
+                and not any(rid.startswith(prefix) for prefix in self.prefixes)]
 
     # lookups ------------------------------------------------------------------------------------
     def criteria(self) -> list[tuple[Indicator, Criterion]]:

@@ -43,10 +43,6 @@ from checks.textnorm import (
     site_title_parts,
 )
 
-ODF_RULE = "ODF-CNS15251 政府文件標準格式政策；Freego ME1320200C（WCAG 3.2.2）"
-SERVICES_RULE = "提升服務品質執行計畫 線上服務及電子參與（線上服務量能擴展性、電子參與多樣性）"
-POLICY_RULE = "政府網站版型與網頁基本要素（慣例）：隱私權政策、資訊安全政策、政府網站資料開放宣告"
-TITLE_RULE = "政府服務品質獎 資訊公開適切性：標題與內容一致"
 MAX_EVIDENCE = 10
 MAX_FEATURE_TEXT = 20  # a feature is a menu/footer entry, not a headline that mentions it
 MAX_FEATURE_WORDS = 8  # the same for a text in Latin script ("Policy on the Protection of Privacy Rights")
@@ -306,9 +302,8 @@ class FeatureCheck(Check):
             if result.evidence or not feat.expected or feature_status(result) == "unverified":
                 continue
             dead = "（相關連結無效）" if result.dead else ""
-            findings.append(Finding(
-                check=feat.family, rule=feat.rule, severity=feat.severity,  # type: ignore[arg-type]
-                page=facts.agency.url, target=None,
+            findings.append(Finding.of(
+                feat.rule, page=facts.agency.url, target=None,
                 detail=f"網站找不到「{feat.title_zh}」{dead}。",
                 detail_en=f"No {feat.title_en} found on the site{' (its links are dead)' if result.dead else ''}.",
                 evidence={"feature": fid, "dead_links": result.dead},
@@ -318,11 +313,7 @@ class FeatureCheck(Check):
 
 class EParticipation(FeatureCheck):
     meta = CheckMeta(
-        id="services",
-        title_zh="電子參與管道",
-        title_en="E-participation channels",
-        indicator="e_participation",
-        rule=SERVICES_RULE,
+        id="e-participation", check="services",
         rules=tuple(f.rule for f in features().values() if f.indicator == "e_participation"),
     )
     indicator_of_features = "e_participation"
@@ -330,11 +321,7 @@ class EParticipation(FeatureCheck):
 
 class SitePolicies(FeatureCheck):
     meta = CheckMeta(
-        id="services",
-        title_zh="網站政策宣告",
-        title_en="Site policies",
-        indicator="disclosure",
-        rule=POLICY_RULE,
+        id="site-policies", check="services",
         rules=tuple(f.rule for f in features().values() if f.indicator == "disclosure"),
     )
     indicator_of_features = "disclosure"
@@ -453,11 +440,7 @@ class OnlineServices(FeatureCheck):
     """Online application, payment, booking, pick-up notices, forms; editable files need ODF twins."""
 
     meta = CheckMeta(
-        id="services",
-        title_zh="線上服務與開放格式",
-        title_en="Online services and open document formats",
-        indicator="online_services",
-        rule=f"{SERVICES_RULE}；{ODF_RULE}",
+        id="online-services", check="services",
         rules=("open-format-missing",)
         + tuple(f.rule for f in features().values() if f.indicator == "online_services"),
     )
@@ -481,8 +464,8 @@ class OnlineServices(FeatureCheck):
                 if item.link.target in reported:
                     continue
                 reported.add(item.link.target)
-                findings.append(Finding(
-                    check="services", rule="open-format-missing", severity="warning",
+                findings.append(Finding.of(
+                    "open-format-missing",
                     page=page_url, target=item.link.target,
                     detail=f"可編輯檔案（{item.fmt.upper()}）「{item.link.text[:40]}」沒有提供 ODF（{twin.upper()}）格式。",
                     detail_en=f"Editable {item.fmt.upper()} download has no ODF ({twin.upper()}) version.",
@@ -549,11 +532,7 @@ class TitleConsistency(Check):
     """
 
     meta = CheckMeta(
-        id="links",
-        title_zh="連結文字與目的頁標題不符",
-        title_en="Link text does not match the target's title",
-        indicator="disclosure",
-        rule=TITLE_RULE,
+        id="title-consistency", check="links",
         rules=("title-mismatch",),
     )
 
@@ -627,8 +606,8 @@ class TitleConsistency(Check):
         for link, score, pages in bad.values():
             target = facts.page(link.target)
             shown = (target.title if target else "") or " ".join(targets.get(link.target, [])[:1])
-            findings.append(Finding(
-                check="links", rule="title-mismatch", severity="notice",
+            findings.append(Finding.of(
+                "title-mismatch",
                 page=link.source, target=link.target,
                 detail=f"連結文字「{link.text[:40]}」與目的頁標題「{shown[:60]}」不相符"
                 + (f"（共 {len(pages)} 個網頁有此連結）" if len(pages) > 1 else "") + "。",

@@ -30,11 +30,11 @@ from urllib.parse import urlsplit
 import yaml
 
 from checks.base import AuditContext, Check, CheckMeta, Finding
+from checks.computed.urls import url_key
 from checks.facts import LinkResult, PageFacts, SiteFacts, defrag
-from checks.links import checked_target, fetched_links_to, result_of, url_key
+from checks.links import checked_target, fetched_links_to, result_of
 from checks.textnorm import MEMO_SIZE, link_index
 
-RULE = "政府服務品質獎 資訊公開適切性與內容有效性：超連結均有效（含回應 200 的錯誤頁）"
 _HOME_PATH = re.compile(r"^/?((index|default|home|main)\.[a-z0-9]{2,5})?$", re.IGNORECASE)
 # language or portal roots that many sites redirect to their home page on purpose
 _HOME_ALIAS = re.compile(r"^/(ch|cht|tw|zh|zh-tw|zh_tw|zh-hant|big5|default|home|index|main|mp|portal|"
@@ -244,8 +244,8 @@ def judge(result: LinkResult, page: PageFacts | None, learned: _Learned,
 
 class Soft404Check(Check):
     meta = CheckMeta(
-        id="links", title_zh="回應 200 的錯誤頁（軟性 404）", title_en="Soft 404 (error page answered with 200)",
-        indicator="disclosure", rule=RULE, rules=("soft-404",),
+        id="soft-404", check="links",
+        rules=("soft-404",),
     )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
@@ -287,11 +287,12 @@ class Soft404Check(Check):
                         "final_url": result.final_url, "title": ((page.title if page else None) or result.title
                                                                  or "")[:200],
                         "link_text": link_texts, **extra}
-            findings.append(Finding(
-                "links", "soft-404", SEVERITY[confidence], link.source, target,
+            findings.append(Finding.of(
+                "soft-404", link.source, target,
                 f"連結目標看似不存在（{REASON_ZH[reason]}，可信度{CONFIDENCE_ZH[confidence]}）：「{label}」",
                 evidence,
                 detail_en=f"Link target looks like a missing page answered with {result.status} "
                           f"({reason}, confidence {confidence}): “{label}”",
+                severity=SEVERITY[confidence],
             ))
         return findings

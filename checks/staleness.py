@@ -49,10 +49,6 @@ from checks.textnorm import (
     page_specific_title,
 )
 
-STALE_RULE = "政府服務品質獎 資訊內容有效性；政府資訊公開法第6條（適時公開）"
-ANNUAL_RULE = "政府資訊公開法第7條第1項第5、6款；提升服務品質執行計畫應於1月底前上網"
-NOTICE_RULE = "政府服務品質獎 資訊內容有效性（公告期滿應下架或移至歷史區）"
-DC_RULE = "行政機關電子資料流通詮釋資料及分類檢索規範（FL043379）DC.Date"
 MAX_LISTED = 200
 MAX_DOC_TEXT = 80
 
@@ -92,11 +88,7 @@ class StalePages(Check):
     """A page whose own last-update date is older than the limit."""
 
     meta = CheckMeta(
-        id="staleness",
-        title_zh="網頁資料逾期未更新",
-        title_en="Page not updated",
-        indicator="disclosure",
-        rule=STALE_RULE,
+        id="stale-pages", check="staleness",
         rules=("stale-page",),
     )
 
@@ -131,8 +123,8 @@ class StalePages(Check):
             age = (ctx.today - evidence.date).days
             if age > limit:
                 weak = evidence.source == SOURCE_DC
-                yield Finding(
-                    check="staleness", rule="stale-page", severity="notice" if weak else "warning",
+                yield Finding.of(
+                    "stale-page", severity="notice" if weak else "warning",
                     page=page.url, target=None,
                     detail=f"網頁最後更新日期為 {evidence.date.isoformat()}（{evidence.label}），"
                     f"已 {age} 天未更新，超過 {limit} 天的期限。",
@@ -159,11 +151,7 @@ class DcDateConstant(Check):
     """One notice when every page carries the same DC.Date: it is a template value, not a date."""
 
     meta = CheckMeta(
-        id="staleness",
-        title_zh="DC.Date 為固定值",
-        title_en="DC.Date is a template constant",
-        indicator="disclosure",
-        rule=DC_RULE,
+        id="dc-date-constant", check="staleness",
         rules=("dc-date-constant",),
     )
 
@@ -172,8 +160,8 @@ class DcDateConstant(Check):
         if constant is None:
             return []
         value, pages = constant
-        return [Finding(
-            check="staleness", rule="dc-date-constant", severity="notice",
+        return [Finding.of(
+            "dc-date-constant",
             page=facts.agency.url, target=None,
             detail=f"全站 {pages} 個網頁的 DC.Date 都是「{value[:40]}」，是範本固定值，未用來判斷更新日期。",
             detail_en=f"All {pages} pages carry the same DC.Date {value[:40]!r}: a template constant, "
@@ -321,11 +309,7 @@ class OutdatedAnnualDocuments(Check):
     """A series of yearly documents whose latest year is behind the year it should have reached."""
 
     meta = CheckMeta(
-        id="staleness",
-        title_zh="年度文件未更新",
-        title_en="Annual document out of date",
-        indicator="disclosure",
-        rule=ANNUAL_RULE,
+        id="annual-documents", check="staleness",
         rules=("outdated-annual-document",),
     )
 
@@ -343,8 +327,8 @@ class OutdatedAnnualDocuments(Check):
             if latest is None or latest >= expected:
                 continue
             newest = next(d for d in docs if d["year"] == latest)
-            findings.append(Finding(
-                check="staleness", rule="outdated-annual-document", severity="warning",
+            findings.append(Finding.of(
+                "outdated-annual-document",
                 page=newest["page"], target=newest["url"] if newest["url"] != newest["page"] else None,
                 detail=f"「{s.name}」最新只找到 {latest} 年度，依 {ctx.today.isoformat()} 應已有 {expected} 年度。",
                 detail_en=f"Latest '{s.name}' found is for ROC year {latest}; by {ctx.today.isoformat()} "
@@ -412,11 +396,7 @@ class ExpiredNotices(Check):
     """A notice still listed on the site after the end date it states itself."""
 
     meta = CheckMeta(
-        id="staleness",
-        title_zh="公告已逾期仍刊登",
-        title_en="Expired notice still listed",
-        indicator="disclosure",
-        rule=NOTICE_RULE,
+        id="expired-notices", check="staleness",
         rules=("expired-notice",),
     )
 
@@ -433,8 +413,8 @@ class ExpiredNotices(Check):
             if not expired:
                 continue
             label, end = max(expired, key=lambda item: item[1])
-            findings.append(Finding(
-                check="staleness", rule="expired-notice", severity="warning",
+            findings.append(Finding.of(
+                "expired-notice",
                 page=page.url, target=None,
                 detail=f"公告的{label}已於 {end.isoformat()} 結束，但仍刊登在網站上。",
                 detail_en=f"The notice's {label} ended on {end.isoformat()}, yet it is still listed.",

@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, unquote, urldefrag, urlsplit
 
 from checks.base import AuditContext, Check, CheckMeta, Finding
 from checks.facts import PageFacts, SiteFacts, defrag, url_hostname
+from checks.rules import rules as rules_table
 from checks.textnorm import link_index
 
 REQUIRED_KEYS = ("U", "C", "Z")
@@ -149,8 +150,8 @@ def _target_missing(key: str, role: str, href: str, fragment: str, group: list[P
         hint = f"；頁面上的 id 屬性值為「{ids_like[0]}」（多了空白，無法對應）" if ids_like else ""
         detail = f"快速鍵 {name_zh} 的連結 {href} 指向不存在的錨點 #{fragment}{hint}{zh}。"
         detail_en = f"Access key {name_en} links to {href}, but no element has id or name {fragment!r}{en}."
-    return Finding(
-        check="accessibility", rule="tw-accesskey-target-missing", severity="warning",
+    return Finding.of(
+        "tw-accesskey-target-missing",
         page=group[0].url, target=None, detail=detail, detail_en=detail_en,
         evidence={"key": key, "role": role, "href": href, "fragment": fragment,
                   "reason": "top-of-page" if fragment in ("", "top") else "no-such-anchor",
@@ -254,11 +255,7 @@ def certificate_date(cert_id: str) -> date | None:
 
 class TaiwanAccessibility(Check):
     meta = CheckMeta(
-        id="accessibility",
-        title_zh="無障礙標章與導盲磚等國內慣例",
-        title_en="Accessibility badge and Taiwan's page conventions",
-        indicator="retrieval",
-        rule="身心障礙者權益保障法 §52-2（無障礙檢測與標章）；網站無障礙規範 110.07 慣例：導盲磚、noscript、網站導覽快速鍵說明",
+        id="taiwan-conventions", check="accessibility",
         rules=("tw-accesskey-missing", "tw-accesskey-target-missing", "tw-accesskey-duplicate", "tw-noscript-missing",
                "tw-sitemap-accesskey-help-missing", "tw-badge-missing", "tw-badge-link-invalid",
                "tw-badge-expired", "tw-badge-level-not-met"),
@@ -287,8 +284,8 @@ class TaiwanAccessibility(Check):
         missing = [(tuple(r for r, key in role_keys(p).items() if key is None), p) for p in pages]
         for roles, group in _grouped([(r, p) for r, p in missing if r]):
             zh, en = _also(group)
-            out.append(Finding(
-                check="accessibility", rule="tw-accesskey-missing", severity="notice", page=group[0].url,
+            out.append(Finding.of(
+                "tw-accesskey-missing", page=group[0].url,
                 target=None,
                 detail=f"缺少導盲磚快速鍵 {'/'.join(roles)}（慣例：U 上方、C 中央內容、Z 下方，以 ::: 錨點標示）{zh}。",
                 detail_en=f"No access key {'/'.join(roles)} anchor (the ::: U/C/Z convention){en}.",
@@ -307,8 +304,8 @@ class TaiwanAccessibility(Check):
         duplicated = [(key, p) for p in pages for key in duplicate_keys(p)]
         for key, group in _grouped(duplicated):
             zh, en = _also(group)
-            out.append(Finding(
-                check="accessibility", rule="tw-accesskey-duplicate", severity="notice", page=group[0].url,
+            out.append(Finding.of(
+                "tw-accesskey-duplicate", page=group[0].url,
                 target=None,
                 detail=f"快速鍵 {key} 同時設定在 {duplicate_keys(group[0])[key]} 個元素上，按下時只會到達其中一個{zh}。",
                 detail_en=f"Access key {key} is set on {duplicate_keys(group[0])[key]} elements; "
@@ -322,8 +319,8 @@ class TaiwanAccessibility(Check):
         if not group:
             return []
         zh, en = _also(group)
-        return [Finding(
-            check="accessibility", rule="tw-noscript-missing", severity="notice", page=group[0].url, target=None,
+        return [Finding.of(
+            "tw-noscript-missing", page=group[0].url, target=None,
             detail=f"頁面沒有 <noscript> 說明（慣例：告知瀏覽器不支援 JavaScript 時如何使用本網站）{zh}。",
             detail_en=f"No <noscript> notice for users without JavaScript{en}.",
             evidence=_pages_evidence(group),
@@ -354,8 +351,8 @@ class TaiwanAccessibility(Check):
             keys, missing = [], list(REQUIRED_KEYS)
             detail = "找不到網站導覽頁，因此沒有快速鍵（Alt+U/C/Z）說明。"
             detail_en = "No site map (網站導覽) page was found, so the access keys are not explained."
-        return [Finding(
-            check="accessibility", rule="tw-sitemap-accesskey-help-missing", severity="notice", page=page.url,
+        return [Finding.of(
+            "tw-sitemap-accesskey-help-missing", page=page.url,
             target=None, detail=detail, detail_en=detail_en,
             evidence={"sitemap_found": bool(candidates), "explained": keys, "missing": missing},
         )]
@@ -365,8 +362,8 @@ class TaiwanAccessibility(Check):
         summary = ctx.summary.setdefault("accessibility", {})
         summary["badge"] = {k: badge[k] for k in ("present", "claimed_level", "level_equivalent", "certificate_ids")}
         if not badge["present"]:
-            return [Finding(
-                check="accessibility", rule="tw-badge-missing", severity="warning", page=home, target=None,
+            return [Finding.of(
+                "tw-badge-missing", page=home, target=None,
                 detail="找不到無障礙標章（身心障礙者權益保障法第52條之2：政府網站應通過無障礙檢測並取得標章）。",
                 detail_en="No accessibility certification badge found (People with Disabilities Rights "
                           "Protection Act art. 52-2).",
@@ -375,8 +372,8 @@ class TaiwanAccessibility(Check):
         out: list[Finding] = []
         where = (badge["images"] or badge["links"] or [{"page": home}])[0]["page"]
         if not badge["certificate_ids"]:
-            out.append(Finding(
-                check="accessibility", rule="tw-badge-link-invalid", severity="notice", page=where, target=None,
+            out.append(Finding.of(
+                "tw-badge-link-invalid", page=where, target=None,
                 detail="無障礙標章未連結至標章證書頁（https://accessibility.moda.gov.tw/Applications/Detail?category=14位數字）。",
                 detail_en="The badge does not link to its certificate page "
                           "(accessibility.moda.gov.tw/Applications/Detail?category=<14 digits>).",
@@ -391,8 +388,8 @@ class TaiwanAccessibility(Check):
             except ValueError:  # 29 February
                 limit = issued.replace(year=issued.year + BADGE_VALID_YEARS, day=28)
             if limit < ctx.today:
-                out.append(Finding(
-                    check="accessibility", rule="tw-badge-expired", severity="notice", page=where,
+                out.append(Finding.of(
+                    "tw-badge-expired", page=where,
                     target=next((lk["href"] for lk in badge["links"] if cert in lk["href"]), None),
                     detail=f"無障礙標章證書編號 {cert} 的核發日期為 {issued.isoformat()}，已逾 {BADGE_VALID_YEARS} 年"
                            f"（至 {limit.isoformat()}），請確認是否重新檢測。",
@@ -428,10 +425,10 @@ class TaiwanAccessibility(Check):
         if not failing:
             return []
         rules = sorted(failing.values(), key=lambda e: (e["level"], -e["pages"], e["rule"]))
-        names = "、".join(f"「{e['rule']}」（{e['level']} 級{'，Freego ' + e['freego'] if e.get('freego') else ''}）"
+        names = "、".join(f"{_rule_name_zh(e['rule'])}（{e['level']} 級{'，Freego ' + e['freego'] if e.get('freego') else ''}）"
                          for e in rules[:8])
-        return [Finding(
-            check="accessibility", rule="tw-badge-level-not-met", severity="warning", page=where, target=None,
+        return [Finding.of(
+            "tw-badge-level-not-met", page=where, target=None,
             detail=f"網站標示通過 {badge['claimed_level']} 等級無障礙檢測，但自動檢測發現該等級以內的規則未通過：{names}。",
             detail_en=f"The site claims level {badge['claimed_level']} but automated testing (axe and the static "
                       f"Freego checks) found failures of rules at that level or below: "
@@ -441,3 +438,9 @@ class TaiwanAccessibility(Check):
                       "freego_static": sorted(e["freego"] for e in rules if e.get("freego")),
                       "axe_ran": facts.a11y_status == "ok"},
         )]
+
+
+def _rule_name_zh(rule_id: str) -> str:
+    """A failing rule as an evaluator reads it: our rules by their zh title, axe's by its id (axe has no zh names)."""
+    entry = rules_table().get(rule_id)
+    return f"「{entry.title_zh}」" if entry is not None and entry.title_zh else f"axe 規則「{rule_id}」"

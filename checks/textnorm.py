@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from checks.computed.urls import BROKEN_ERRORS, result_of
 from checks.facts import LinkRef, SiteFacts, defrag, url_scheme
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -225,8 +226,6 @@ def _target_verdict(facts: SiteFacts, raw_target: str,
 
 def _liveness(facts: SiteFacts, base: str) -> str | None:
     """None when `base` (no fragment) was verified live, else its dead reason or UNVERIFIED."""
-    from checks.links import BROKEN_ERRORS, result_of  # checks.links imports this module
-
     page = facts.page(base)
     page_served = page is not None and (page.status is None or page.status < 400)
     result = result_of(facts, base)

@@ -20,16 +20,14 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 
 from checks.base import AuditContext, Check, CheckMeta, Finding
+from checks.computed.hosts import https_hosts
 from checks.facts import SiteFacts
 
 DATA = Path(__file__).resolve().parent / "data" / "transport.yaml"
-RULE = ("Chrome Root Program 2025-05-30（Chrome 139 起不信任中華電信根憑證）；資通安全責任等級分級辦法 附表十"
-        " 資通系統防護基準（傳輸之機密性與完整性）；RFC 8996；安全標頭為最佳實務")
 FRAME_TAGS = ("iframe", "frame")
 MIXED_TAGS = ("img", *FRAME_TAGS)
 _ACTIVE = {"script", "link", *FRAME_TAGS}
@@ -40,26 +38,6 @@ _TAG_ZH = {"img": "圖片", "iframe": "內嵌框架", "frame": "框架", "script
 @lru_cache(maxsize=1)
 def rules_data() -> dict[str, Any]:
     return yaml.safe_load(DATA.read_text(encoding="utf-8"))
-
-
-def https_hosts(facts: SiteFacts) -> list[tuple[str, str, int, str]]:
-    """(host key, host, port, shallowest page URL) of the in-scope hosts crawled over https, the start
-    host first, then by depth and name (deterministic whatever the crawl order)."""
-    scope = {h.lower() for h in facts.hosts if h}
-    best: dict[tuple[str, int], tuple[int, str]] = {}
-    for page in facts.pages:
-        url = page.final_url or page.url
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        if parts.scheme != "https" or not host or (scope and host not in scope):
-            continue
-        key = (host, parts.port or 443)
-        if key not in best or (page.depth, url) < best[key]:
-            best[key] = (page.depth, url)
-    start = urlsplit(facts.agency.url)
-    first = ((start.hostname or "").lower(), start.port or 443)
-    order = sorted(best, key=lambda k: (k != first, best[k][0], k))
-    return [(h if p == 443 else f"{h}:{p}", h, p, best[(h, p)][1]) for h, p in order]
 
 
 def name_attributes(rfc4514: str) -> frozenset[tuple[str, str]] | None:
@@ -101,7 +79,7 @@ def _instant(value: str) -> datetime:
 
 class TransportCheck(Check):
     meta = CheckMeta(
-        id="transport", title_zh="傳輸安全", title_en="Transport security", indicator="retrieval", rule=RULE,
+        id="transport-security", check="transport",
         rules=("tls-distrusted-by-chrome", "http-not-redirected", "mixed-content", "tls-legacy-version",
                "tls-expiring", "missing-security-headers"),
     )
@@ -143,8 +121,8 @@ def distrust_finding(key: str, page: str, verdict: dict[str, Any], today: date) 
     evidence = {"root": root, "date": stamp, "date_source": source, "cutoff": cutoff,
                 "chain": [{"subject": c.get("subject"), "issuer": c.get("issuer")} for c in chain],
                 "verified_chain": list(verdict.get("verified_chain") or [])}
-    return Finding(
-        "transport", "tls-distrusted-by-chrome", "error", page, f"https://{key}/",
+    return Finding.of(
+        "tls-distrusted-by-chrome", page, f"https://{key}/",
         f"主機 {key} 的憑證鏈結至中華電信根憑證「{root}」，{_SOURCE_ZH[source]}為 {stamp[:10]}，晚於 2025 年 7 月 31 日："
         f"「Chrome」瀏覽器 139 版起會以全頁警告阻擋民眾開啟本網站",
         evidence,
@@ -164,8 +142,8 @@ def expiring_finding(key: str, page: str, verdict: dict[str, Any], today: date) 
     days = int(rules_data()["expiring_days"])
     if not 0 <= left <= days:
         return None  # already expired: tls-error says so
-    return Finding(
-        "transport", "tls-expiring", "notice", page, f"https://{key}/",
+    return Finding.of(
+        "tls-expiring", page, f"https://{key}/",
         f"主機 {key} 的憑證將於 {expires} 到期（剩 {left} 天），請及早更新",
         {"expires": expires, "days_left": left, "within_days": days},
         detail_en=f"The certificate of {key} expires on {expires} ({left} days left): renew it in time",
@@ -182,8 +160,8 @@ def http_finding(key: str, page: str, probe: dict[str, Any]) -> Finding | None:
     status = http["status"]
     evidence = {"url": http["url"], "status": status, "redirects": list(http.get("redirects") or []),
                 "final_url": final}
-    return Finding(
-        "transport", "http-not-redirected", "warning", page, http["url"],
+    return Finding.of(
+        "http-not-redirected", page, http["url"],
         f"以 HTTP 開啟主機 {key}（{http['url']}）未轉址至 HTTPS（回應 HTTP {status}），連線未加密",
         evidence,
         detail_en=f"The http:// form of {key} ({http['url']}) does not redirect to https:// (HTTP {status}): "
@@ -197,8 +175,8 @@ def legacy_finding(key: str, page: str, probe: dict[str, Any]) -> Finding | None
     if not accepted:
         return None
     shown = accepted.replace("TLSv", "TLS ")
-    return Finding(
-        "transport", "tls-legacy-version", "warning", page, f"https://{key}/",
+    return Finding.of(
+        "tls-legacy-version", page, f"https://{key}/",
         f"主機 {key} 仍接受已淘汰的 {shown} 加密連線（應只提供 TLS 1.2 以上版本）",
         {"accepted": accepted, "offered": list(legacy.get("offered") or [])},
         detail_en=f"{key} still accepts the deprecated {shown} (RFC 8996): offer TLS 1.2 or later only",
@@ -238,8 +216,8 @@ def headers_finding(key: str, page: str, probe: dict[str, Any]) -> Finding | Non
     missing = missing_headers({k.lower(): v for k, v in (answer.get("headers") or {}).items()})
     if not missing:
         return None
-    return Finding(
-        "transport", "missing-security-headers", "notice", page, f"https://{key}/",
+    return Finding.of(
+        "missing-security-headers", page, f"https://{key}/",
         f"主機 {key} 的回應缺少安全標頭：{'、'.join(f'`{m}`' for m in missing)}（最佳實務建議）",
         {"missing": missing, "url": answer.get("url"), "present": sorted(answer.get("headers") or {})},
         detail_en=f"Responses of {key} lack the security headers {', '.join(missing)} (best practice)",
@@ -263,8 +241,8 @@ def mixed_content_findings(facts: SiteFacts) -> list[Finding]:
         items = sorted(by_page[url])
         active = sorted({tag for tag, _ in items if tag in _ACTIVE})
         kinds = "、".join(_TAG_ZH.get(t, t) for t in sorted({tag for tag, _ in items}))
-        findings.append(Finding(
-            "transport", "mixed-content", "warning", url,
+        findings.append(Finding.of(
+            "mixed-content", url,
             next((u for t, u in items if t in _ACTIVE), items[0][1]),  # what browsers block, first
             f"以 HTTPS 提供的網頁以未加密的 HTTP 載入{kinds}（{len(items)} 項）"
             + ("，瀏覽器會封鎖這些內容" if active else "，瀏覽器會顯示不安全"),

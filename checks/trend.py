@@ -41,7 +41,7 @@ def annotate_trend(site: dict[str, Any], previous: list[dict[str, Any]], copied_
     the brief entries of the new and fixed findings, which `changes` lists; never the findings.
 
     `copied_from_run`: the run whose audit of this site the findings were copied from unchanged (a
-    recrawl that reused them, crawler/reuse.py). When that run is the one compared with, nothing is
+    recrawl that reused them, disclosure_audit/reuse.py). When that run is the one compared with, nothing is
     new or fixed and `unchanged` is the number of its distinct fingerprints: one pass over the
     earlier findings instead of three, the same `changes` (a finding without a stored fingerprint
     sends it the long way, where the fingerprint is computed from fields an earlier brief lacks).

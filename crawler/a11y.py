@@ -918,4 +918,4 @@ def apply_to_facts(facts: SiteFacts, run: A11yRun) -> None:
     facts.a11y_status = run.status
     facts.a11y_detail = run.detail
     facts.a11y = list(run.results)
-    facts.extra["axe_version"] = run.axe_version  # the key crawler/runner.py reads
+    facts.extra["axe_version"] = run.axe_version  # the key disclosure_audit/gatherers.py reads

@@ -1,4 +1,5 @@
-"""Incremental recrawl: ask with ETag / If-Modified-Since, reuse what an unchanged page told us last time.
+"""Incremental recrawl: reuse what an unchanged page told us last time (the requests are made
+conditional by crawler.downloadermiddlewares.conditional).
 
 A second run over an unchanged site sends conditional requests (RFC 9110 §13.1); a page answered with
 304 Not Modified is neither downloaded nor parsed again: its stored facts and links from the previous
@@ -18,10 +19,8 @@ import json
 from collections import deque
 from typing import Any
 
-from scrapy import Request
 from sqlalchemy import select
 
-from crawler.reuse import previous_site_id  # noqa: F401 - where the crawl side has always found it
 from crawler.revalidate import conditional_headers
 from crawler.store import PageRow, Store, url_hash
 
@@ -124,33 +123,3 @@ def _summary(data: Any) -> tuple[str | None, list[str] | None, str]:
     if isinstance(data, str | bytes):
         data = json.loads(data)
     return data.get("content_type"), data.get("anchors", []), data.get("title", "")
-
-
-class ConditionalRequestsMiddleware:
-    """Adds If-None-Match / If-Modified-Since to page requests the previous run has validators for."""
-
-    def process_request(self, request: Request, spider: Any = None) -> None:
-        spider = spider or getattr(self, "spider", None)
-        previous: PreviousCrawl | None = getattr(spider, "previous", None)
-        if previous is None or request.meta.get("da_mode") != "page" or request.meta.get("da_chain"):
-            return None
-        # the page is stored under the URL the spider asked for (da_target), which Scrapy percent-encodes
-        # in request.url: a page at /公告/最新消息.html must find its validators too
-        url = request.meta.get("da_target") or request.url
-        headers = previous.conditional_headers(url)
-        if headers:
-            for key, value in headers.items():
-                request.headers.setdefault(key, value)
-            request.meta["da_conditional"] = True
-            previous.asked_for(url)
-        return None
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> ConditionalRequestsMiddleware:
-        mw = cls()
-        mw.crawler = crawler
-        return mw
-
-    @property
-    def spider(self) -> Any:
-        return self.crawler.spider

@@ -4,7 +4,7 @@ A gatherer (network allowed): the plans' indicator 資訊檢索完整性與便�
 with paging and sorting (../shared/domain/README.md §1). Whether the form merely exists is visible
 in the crawled facts; whether it *works* needs one request. The probe:
 
-1. finds the search form in the crawled pages (checks.retrieval.find_search_forms),
+1. finds the search form in the crawled pages (checks.computed.search_forms.find_search_forms),
 2. picks a query from the site's own text: the 2–4 character CJK term (or Latin word) found on
    the most pages, navigation words excluded, so a working search must find something,
 3. submits the form once (GET or POST as declared, hidden fields kept) with `requests`, a timeout
@@ -26,8 +26,8 @@ import charset_normalizer
 import requests
 import urllib3
 
+from checks.computed.search_forms import find_search_forms
 from checks.facts import SiteFacts
-from checks.retrieval import find_search_forms
 from crawler.extract import extract_page
 
 DEFAULT_TIMEOUT = 15.0

@@ -51,8 +51,9 @@ HTTPERROR_ENABLED = False
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "WARNING"
-# No "Crawled …"/"Scraped …" DEBUG records built for nothing above DEBUG (crawler.middlewares.QuietLogFormatter).
-LOG_FORMATTER = "crawler.middlewares.QuietLogFormatter"
+# No "Crawled …"/"Scraped …" DEBUG records built for nothing above DEBUG
+# (crawler.logformatter.QuietLogFormatter).
+LOG_FORMATTER = "crawler.logformatter.QuietLogFormatter"
 # Scrapy's request/response byte counters: nothing reads them (the footprint counts bytes itself), and
 # sizing each request's HTTP representation cost 1-2 % of a recrawl.
 DOWNLOADER_STATS = False
@@ -65,11 +66,11 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"
 
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.incremental.ConditionalRequestsMiddleware": 550,
+    "crawler.downloadermiddlewares.conditional.ConditionalRequestsMiddleware": 550,
     # before RobotsTxtMiddleware (100): a refused host is not even asked for its robots.txt
-    "crawler.middlewares.PrivateAddressMiddleware": 50,
-    "crawler.middlewares.BoundedRobotsMiddleware": 51,
-    "crawler.middlewares.RetryAfterMiddleware": 560,
+    "crawler.downloadermiddlewares.private_address.PrivateAddressMiddleware": 50,
+    "crawler.downloadermiddlewares.robots.BoundedRobotsMiddleware": 51,
+    "crawler.downloadermiddlewares.retry_after.RetryAfterMiddleware": 560,
     # Scrapy components with nothing to do here, each paid on every request or every output: the
     # offsite filter (the spider decides its scope itself and sets no allowed_domains), and below the
     # depth counter (the spider records each target's depth itself; no DEPTH_LIMIT) and a development
@@ -84,10 +85,11 @@ ITEM_PIPELINES = {
     "crawler.pipelines.StorePipeline": 300,
 }
 EXTENSIONS = {
-    "crawler.middlewares.GarbageCollectorTuning": 0,
+    "crawler.extensions.gc_tuning.GarbageCollectorTuning": 0,
 }
 # First-generation threshold of Python's garbage collector while a spider is open (Python's default
-# is 700; 0 leaves it alone): fewer, larger collections (crawler.middlewares.GarbageCollectorTuning).
+# is 700; 0 leaves it alone): fewer, larger collections
+# (crawler.extensions.gc_tuning.GarbageCollectorTuning).
 # Left alone by default: 10,000 made the 10,000-page crawl ~8 % faster but raised its peak RSS from
 # 251 to 339 MB (issue 6 asks < 300 MB); a machine with memory to spare can set it.
 GC_GEN0_THRESHOLD = 0

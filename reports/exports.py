@@ -25,21 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from checks.rules import contract_rules
 from reports.i18n import entry_status, rule_title, status_text, strings
 from reports.streaming import LazyArray, StreamedList, atomic_text, items_of, iter_json, write_chunks
 
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_CELL = 32000  # Excel's cell limit is 32,767 characters
-
-# the contract's rule ids and their check family: a JUnit test case exists for each even when it passed
-CONTRACT_RULES: dict[str, str] = {
-    "broken-link": "links", "unverified-link": "links", "soft-404": "links", "missing-anchor": "links",
-    "tls-error": "links", "title-mismatch": "links", "stale-page": "staleness",
-    "outdated-annual-document": "staleness", "expired-notice": "staleness",
-    "missing-metadata": "classification", "invalid-category-code": "classification",
-    "missing-disclosure-section": "disclosure", "missing-disclosure-category": "disclosure",
-}
 
 
 def xml_text(value: Any, limit: int = MAX_CELL) -> str:
@@ -449,7 +441,7 @@ def write_junit(results: dict[str, Any], path: Path, lang: str = "zh-TW") -> Pat
         else:
             skip = _indeterminate(site)
             by_rule: dict[tuple[str, str], _RuleCase] = {
-                (check, rule): _RuleCase() for rule, check in CONTRACT_RULES.items()}
+                (check, rule): _RuleCase() for rule, check in contract_rules().items()}
             for f in items_of(site.get("findings")):
                 if isinstance(f, dict):
                     key = (str(f.get("check") or ""), str(f.get("rule") or ""))

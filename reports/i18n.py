@@ -1,10 +1,13 @@
 """User-visible strings of the reports and exports: Traditional Chinese (zh-TW, default) and English.
 
 Evaluators read zh-TW (the plans and laws are in Chinese); English is an option (`--lang en`).
-Rule titles repeat what the checks declare so that a report can be rendered from results.json alone.
+Rule titles are not kept here: they are the entries of checks/data/rules.yaml (`checks.rules`), the
+same ones results.json carries in its `rules` block.
 """
 
 from __future__ import annotations
+
+from checks import rules
 
 LANGS = ("zh-TW", "en")
 
@@ -326,71 +329,6 @@ STRINGS: dict[str, dict[str, str]] = {
     },
 }
 
-# (zh-TW, en) titles of the rule ids the contract and the checks define; others show their id.
-RULE_TITLES: dict[str, tuple[str, str]] = {
-    "broken-link": ("失效連結", "Broken link"),
-    "unverified-link": ("無法驗證的連結", "Unverified link"),
-    "soft-404": ("偽裝正常的錯誤頁", "Soft 404"),
-    "missing-anchor": ("錨點不存在", "Missing anchor"),
-    "tls-error": ("憑證錯誤", "TLS certificate error"),
-    "tls-untrusted-public": ("憑證僅受非公開根憑證信任", "Certificate trusted only by a non-public root"),
-    "title-mismatch": ("連結文字與目標標題不符", "Link text does not match target title"),
-    "stale-page": ("網頁逾期未更新", "Page not updated"),
-    "outdated-annual-document": ("年度文件未更新", "Annual document missing for the year"),
-    "expired-notice": ("過期公告仍列為現行", "Expired notice still listed"),
-    "dc-date-constant": ("DC.Date 為樣板常數", "DC.Date is a template constant"),
-    "missing-metadata": ("缺少詮釋資料", "Missing metadata"),
-    "invalid-category-code": ("分類代碼無效", "Invalid classification code"),
-    "invalid-dc-date": ("DC.Date 不是日期", "DC.Date is not a date"),
-    "dc-title-mismatch": ("DC.Title 與網頁標題不符", "DC.Title contradicts the page title"),
-    "invalid-dc-identifier": ("DC.Identifier 不是機關代碼", "DC.Identifier is not an agency code"),
-    "dc-identifier-mismatch": ("DC.Identifier 為其他機關代碼", "DC.Identifier is another agency's code"),
-    "dc-publisher-mismatch": ("DC.Publisher 為其他機關", "DC.Publisher names another agency"),
-    "missing-disclosure-section": ("缺少主動公開資訊專區", "No proactive-disclosure area"),
-    "missing-disclosure-category": ("缺少第7條應主動公開之資訊", "A §7 item is not published"),
-    "unverified-disclosure-section": ("主動公開資訊專區連結未經檢查", "Disclosure area link not verified"),
-    "unverified-disclosure-category": ("第7條應主動公開之資訊未能確認", "A §7 item could not be verified"),
-    "open-format-missing": ("未提供開放格式", "No open-format version"),
-    "site-search-no-results": ("站內搜尋查無結果", "Site search returns nothing"),
-    "site-search-not-paged": ("搜尋結果未分頁", "Search results not paged"),
-    "site-search-not-sorted": ("搜尋結果無法排序", "Search results cannot be sorted"),
-    "tw-accesskey-missing": ("缺少導盲磚快速鍵", "Missing access keys (導盲磚)"),
-    "tw-accesskey-target-missing": ("快速鍵目標不存在", "Access key target missing"),
-    "tw-accesskey-duplicate": ("快速鍵重複設定", "Access key used twice"),
-    "tw-noscript-missing": ("缺少 noscript 說明", "No noscript notice"),
-    "tw-sitemap-accesskey-help-missing": ("網站導覽未說明快速鍵", "Site map lacks access-key help"),
-    "tw-badge-missing": ("缺少無障礙標章", "No accessibility badge"),
-    "tw-badge-expired": ("無障礙標章逾期", "Accessibility badge expired"),
-    "tw-badge-level-not-met": ("未達標章宣稱等級", "Claimed badge level not met"),
-    "footer-contact-incomplete": ("首頁頁尾聯絡資訊不完整", "Footer contact details incomplete"),
-    "open-data-declaration-incomplete": ("資料開放宣告缺少標準條款", "Open-data declaration lacks standard clauses"),
-    "missing-update-date": ("內容頁未標示更新日期", "Content page shows no update date"),
-    "viewport-missing": ("未設定行動裝置 viewport", "No mobile viewport meta"),
-    "horizontal-scroll": ("手機畫面須左右捲動", "Page scrolls sideways on a phone"),
-    "english-version-behind": ("英文版更新落後中文版", "English version lags behind the Chinese one"),
-    "document-title-missing": ("下載文件未設定文件屬性標題", "Downloadable document has no title in its properties"),
-    "tls-distrusted-by-chrome": ("憑證不受 Chrome 瀏覽器信任（中華電信根憑證）", "Certificate distrusted by Chrome (Chunghwa Telecom root)"),
-    "http-not-redirected": ("HTTP 未轉址至 HTTPS", "http:// does not redirect to https://"),
-    "mixed-content": ("HTTPS 網頁載入未加密內容", "Mixed content on an HTTPS page"),
-    "tls-legacy-version": ("仍接受已淘汰的 TLS 版本", "Deprecated TLS version accepted"),
-    "tls-expiring": ("憑證即將到期", "Certificate expires soon"),
-    "missing-security-headers": ("缺少安全標頭", "Security headers missing"),
-    "tw-badge-size": ("無障礙標章尺寸不符", "Badge is not 88 × 31 px"),
-    "tw-badge-placement": ("無障礙標章未依規定張貼", "Badge not posted as required"),
-    "freego-font-size-absolute": ("字型大小使用絕對單位", "Font size in absolute units"),
-    "freego-fieldset-legend-missing": ("表單群組缺少說明標題", "Fieldset without legend"),
-    "freego-nav-empty": ("導覽區塊沒有內容", "Empty navigation block"),
-    "freego-img-empty-alt-title": ("空白替代文字的圖片設有標題屬性", "Image with empty alt has a title"),
-    "freego-deprecated-element": ("使用已廢止的 HTML 元素", "Obsolete HTML element"),
-    "freego-lang-same-as-root": ("重複標示整頁語言", "Element repeats the page language"),
-    "freego-link-title-missing": ("鏈結缺少標題屬性", "Link without title attribute"),
-    "freego-max-width-absolute": ("欄寬使用絕對單位", "Column width in absolute units"),
-    "freego-line-height-absolute": ("行距使用絕對單位", "Line height in absolute units"),
-    "open-directory-listing": ("開放瀏覽目錄", "Open directory listing"),
-    "personal-data-exposed": ("公開個人資料（身分證、居留證號）", "Personal data published (ID numbers)"),
-    "document-unreadable": ("無法讀取的文件", "Document could not be read"),
-}
-
 FEATURE_TITLES: dict[str, tuple[str, str]] = {
     "site-search": ("站內搜尋", "Site search"),
     "mailbox": ("首長信箱", "Head-of-agency mailbox"),
@@ -422,14 +360,8 @@ def strings(lang: str) -> dict[str, str]:
 
 
 def rule_title(rule: str, lang: str) -> str:
-    pair = RULE_TITLES.get(rule)
-    if pair is None and rule.startswith("missing-"):
-        feat = FEATURE_TITLES.get(rule.removeprefix("missing-"))
-        if feat:
-            return ("缺少" + feat[0]) if lang != "en" else f"Missing: {feat[1]}"
-    if pair is None:
-        return rule
-    return pair[1] if lang == "en" else pair[0]
+    """The title of a rule id, from checks/data/rules.yaml (an id not listed there shows as itself)."""
+    return rules.rule_title(rule, lang)
 
 
 def feature_title(feature: str, lang: str) -> str:

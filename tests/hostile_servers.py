@@ -22,8 +22,9 @@ from typing import Any
 from servers import Handler, Server, Site
 
 from checks.facts import SiteFacts
-from crawler.runner import AuditOptions, audit_site
 from crawler.store import Store
+from disclosure_audit.options import AuditOptions
+from disclosure_audit.pipeline import audit_site
 
 
 class PrefixHandler(Handler):

@@ -120,7 +120,8 @@ def audit_realworld(folder: str) -> dict[str, Any]:
     """The site entry of results.json for `folder`, crawled from 127.0.0.1 with `--external skip`."""
     import json
 
-    from crawler.runner import AuditOptions, audit_site
+    from disclosure_audit.options import AuditOptions
+    from disclosure_audit.pipeline import audit_site
 
     files = page_files(folder)
     home = HOMES[folder]

@@ -275,7 +275,7 @@ def test_a11y_command_tests_exactly_the_given_pages(site: str, tmp_path: Path) -
     import argparse
     import json
 
-    from crawler.a11y_command import run_a11y_command
+    from disclosure_audit.a11y_command import run_a11y_command
 
     out = tmp_path / "out"
     args = argparse.Namespace(urls=[f"{site}/bad.html", f"{site}/good.html"], out=out, today=None,

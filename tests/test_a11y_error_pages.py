@@ -308,8 +308,9 @@ def _audit_site(site: Site) -> None:
 def audit(tmp_path_factory):
     if not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()):
         pytest.skip("Chromium/chromedriver not installed in /usr/bin")
-    from crawler.runner import AuditOptions, audit_site
     from crawler.store import Store
+    from disclosure_audit.options import AuditOptions
+    from disclosure_audit.pipeline import audit_site
 
     site = Site().start()
     _audit_site(site)

@@ -171,7 +171,8 @@ def _dead_reason_reference(facts: SiteFacts, link: LinkRef, allow_schemes: tuple
         return None
     # evidence must be verified live (issue 16 item 2): a result 2xx/3xx or a served crawled page;
     # never requested (or answered 401/403/429/…) is "unverified", broken answers are dead
-    from checks.links import BROKEN_ERRORS, url_key
+    from checks.computed.urls import url_key
+    from checks.links import BROKEN_ERRORS
 
     page = facts.page(target)
     served = page is not None and (page.status is None or page.status < 400)

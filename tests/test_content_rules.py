@@ -29,7 +29,8 @@ from checks.content import (
 )
 from checks.facts import A11yPageResult, Agency, SiteFacts
 from crawler.extract import extract_page
-from crawler.runner import AuditOptions, audit_site
+from disclosure_audit.options import AuditOptions
+from disclosure_audit.pipeline import audit_site
 
 B = "http://127.0.0.1:8000"
 TODAY = date(2026, 12, 1)

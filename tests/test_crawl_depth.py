@@ -13,8 +13,9 @@ from datetime import date
 
 from servers import page
 
-from crawler.runner import AuditOptions, audit_site
 from crawler.store import Store
+from disclosure_audit.options import AuditOptions
+from disclosure_audit.pipeline import audit_site
 
 
 def slow(site, path: str, body: str, delay: float) -> None:
@@ -59,7 +60,7 @@ def test_a_malformed_link_with_a_fragment_does_not_stop_the_page_s_other_links(s
     """`http://[bad#x` cannot be parsed: it is recorded as malformed, and the links after it are still
     followed (the page's remaining links were lost when parsing it raised)."""
     from checks.facts import Agency
-    from crawler.runner import crawl_site
+    from disclosure_audit.crawl import crawl_site
 
     site.routes["/"] = (200, {"Content-Type": "text/html; charset=utf-8"},
                         page("首頁", '<a href="http://[bad/x#frag">壞連結</a><a href="/next.html">下一頁</a>'))

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from servers import Site, free_port, page
 
-from crawler.runner import AuditOptions, audit_site
 from crawler.store import Store
+from disclosure_audit.options import AuditOptions
+from disclosure_audit.pipeline import audit_site
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.demo import compare_findings, load_answer_key, serve_demo
 from crawler.store import Store
+from disclosure_audit.demo import compare_findings, load_answer_key, serve_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,8 +22,9 @@ def demo_run(tmp_path_factory):
     """Run the real CLI's demo path through its library function, with the demo server kept up."""
     from urllib.parse import urlsplit
 
-    from crawler.demo import DEMO_AGENCY, demo_today
-    from crawler.runner import AuditOptions, audit_site
+    from disclosure_audit.demo import DEMO_AGENCY, demo_today
+    from disclosure_audit.options import AuditOptions
+    from disclosure_audit.pipeline import audit_site
 
     out = tmp_path_factory.mktemp("demo")
     with serve_demo() as demo:
@@ -105,7 +106,7 @@ def test_reports_are_written_and_scored(demo_run):
 
 def test_demo_command_runs_under_a_minute(tmp_path):
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "crawler.cli", "demo", "--out", str(tmp_path)], cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "disclosure_audit.cli", "demo", "--out", str(tmp_path)], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     elapsed = time.monotonic() - started
     assert proc.returncode == 0, proc.stderr
@@ -114,6 +115,23 @@ def test_demo_command_runs_under_a_minute(tmp_path):
     assert elapsed < 60, f"demo took {elapsed:.1f} s"
     data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert data["sites"][0]["agency"]["code"] == "399990100E"
+
+
+def test_every_emitted_rule_is_in_rules_yaml_and_the_rules_block(demo_run):
+    """rules.yaml ↔ code (issue 21): each finding's id is a rules.yaml entry of the same family whose
+    severity it may carry (or an axe-core id of the accessibility family), and results.json `rules`
+    describes it."""
+    from checks.rules import rule_set_of, rules
+
+    table, block = rules(), demo_run["results"]["rules"]
+    for f in demo_run["site"]["findings"]:
+        rule = table.get(f["rule"])
+        if rule is None:
+            assert rule_set_of(f["check"]) is not None, f["rule"]
+        else:
+            assert rule.check == f["check"] and rule.allows(f["severity"]), (f["rule"], f["check"], f["severity"])
+        assert block[f["rule"]]["check"] == f["check"]
+    assert set(block) >= set(table)
 
 
 def test_every_demo_document_carries_a_title_in_its_properties(demo_run):

@@ -1,4 +1,4 @@
-"""The bundled demo agency site and its server (crawler/demo.py), tested over real loopback HTTP.
+"""The bundled demo agency site and its server (disclosure_audit/demo.py), tested over real loopback HTTP.
 
 These tests pin the server behaviour the link checker and the date rules rely on (statuses,
 redirects, Retry-After, Last-Modified/ETag, Big5 bytes, placeholders), prove the server answers
@@ -23,7 +23,8 @@ import pytest
 import requests
 
 from checks.base import Finding
-from crawler.demo import (
+from crawler.extract import extract_page
+from disclosure_audit.demo import (
     DEMO_AGENCY,
     SITE_ROOT,
     DemoServer,
@@ -36,7 +37,6 @@ from crawler.demo import (
     resolve_site_path,
     serve_demo,
 )
-from crawler.extract import extract_page
 
 TIMEOUT = 5
 
@@ -462,7 +462,7 @@ def test_unavailable_site_address_is_one_clear_error(capsys):
 def test_committed_site_matches_the_generator():
     stale = [rel for rel, data in BUILD.build().items()
              if not (SITE_ROOT / rel).is_file() or (SITE_ROOT / rel).read_bytes() != data]
-    assert stale == [], "run: python crawler/demo_site/_build/build.py"
+    assert stale == [], "run: python disclosure_audit/demo_site/_build/build.py"
 
 
 def _page(demo: DemoServer, path: str):
@@ -628,6 +628,6 @@ def test_compare_findings(demo):
 
 
 def test_demo_site_has_no_generator_output_outside_the_site():
-    # the build writes only under crawler/demo_site/ and never touches the answer key
+    # the build writes only under disclosure_audit/demo_site/ and never touches the answer key
     assert all(not rel.startswith(("..", "/")) and rel != "answer_key.yaml" for rel in BUILD.build())
     assert Path(SITE_ROOT / "answer_key.yaml").is_file()

@@ -20,7 +20,8 @@ from datetime import date
 import pytest
 from servers import Handler, Server, Site, free_port
 
-from crawler.runner import AuditOptions, audit_site
+from disclosure_audit.options import AuditOptions
+from disclosure_audit.pipeline import audit_site
 
 MENU = (
     '<nav><a href="/index.html">首頁</a> <a href="/disclosure/list-1.html">政府資訊公開</a> '

@@ -24,9 +24,10 @@ from servers import Site, free_port, page
 from sqlalchemy import func, select
 
 from checks.facts import Agency
-from crawler.distributed import crawl_distributed
-from crawler.runner import AuditOptions, audit_site
 from crawler.store import LinkResultRow, PageRow, Store
+from disclosure_audit.distributed import crawl_distributed
+from disclosure_audit.options import AuditOptions
+from disclosure_audit.pipeline import audit_site
 
 PAGES = 80
 

@@ -16,8 +16,9 @@ import pytest
 from servers import Site, page
 
 from crawler.documents import document_properties
-from crawler.runner import AuditOptions, audit_site
 from crawler.store import Store
+from disclosure_audit.options import AuditOptions
+from disclosure_audit.pipeline import audit_site
 
 ODT_MIME = "application/vnd.oasis.opendocument.text"
 ODS_MIME = "application/vnd.oasis.opendocument.spreadsheet"

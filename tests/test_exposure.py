@@ -22,8 +22,9 @@ from servers import Site, page
 
 from crawler import documents
 from crawler.personal_ids import Found, kind_of, mask, scan
-from crawler.runner import AuditOptions, audit_site
 from crawler.store import Store
+from disclosure_audit.options import AuditOptions
+from disclosure_audit.pipeline import audit_site
 
 # valid check digit → must fire; the same number with another last digit → must not
 VALID = {

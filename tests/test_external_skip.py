@@ -17,8 +17,9 @@ from bs4 import BeautifulSoup
 from realworld_sites import HOMES, audit_realworld, folder_path, page_files, rel
 from servers import Site, page
 
-from crawler.config import load_config
-from crawler.runner import AuditError, AuditOptions, audit_site
+from disclosure_audit.fleet_config import load_config
+from disclosure_audit.options import AuditError, AuditOptions
+from disclosure_audit.pipeline import audit_site
 
 
 @pytest.fixture

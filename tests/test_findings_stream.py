@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from checks.base import Finding
 from checks.scoring import load_rubric, score_site
 from checks.trend import annotate_trend
-from crawler.cli import summarise
+from disclosure_audit.cli import summarise
 from reports import exports
 from reports.gate import evaluate_gate
 from reports.render import render_all, render_html, site_view, write_html

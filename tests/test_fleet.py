@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from servers import Site, page
 
-from crawler.config import ConfigError, load_config, name_quality
-from crawler.fleet import FleetOptions, Lock, run_fleet
-from crawler.runner import AuditError
 from crawler.store import Store
+from disclosure_audit.fleet import FleetOptions, Lock, run_fleet
+from disclosure_audit.fleet_config import ConfigError, load_config, name_quality
+from disclosure_audit.options import AuditError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -139,7 +139,7 @@ agencies:
   - {{name: 慢機關, url: "{slow.url}/"}}
 """)
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "crawler.cli", "run", "--config", str(cfg), "--out", str(out), "--jobs", "1",
+    cmd = [sys.executable, "-m", "disclosure_audit.cli", "run", "--config", str(cfg), "--out", str(out), "--jobs", "1",
            "--today", "2026-11-23", "--quiet"]
     proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
     state_path = out / "fleet-state.json"

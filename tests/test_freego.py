@@ -143,7 +143,7 @@ def test_aa_claim_with_px_fonts_fails_badge_level_without_a_browser() -> None:
     assert finding.evidence["rules"] == [{"rule": "freego-font-size-absolute", "freego": "CS2140401C", "level": "AA",
                                           "pages": 1}]
     assert finding.evidence["freego_static"] == ["CS2140401C"] and finding.evidence["axe_ran"] is False
-    assert "「freego-font-size-absolute」（AA 級，Freego CS2140401C）" in finding.detail
+    assert "「字型大小使用絕對單位」（AA 級，Freego CS2140401C）" in finding.detail
     assert ctx.summary["accessibility"]["tw_rules"]["partial"] == ["tw-badge-level-not-met"]
     assert ctx.summary["accessibility"]["tw_rules"]["not_run"] == []
     a_claim = build_site({f"{BASE}/": doc('<p style="font-size:12px">x</p>' + AA_BADGE.replace("AA檢測", "A檢測"))})
@@ -234,7 +234,8 @@ def _site(css: str, badge: bytes, extra_head: str = "") -> Site:
 
 
 def _audit(site: Site, out: Path) -> dict:
-    from crawler.runner import AuditOptions, audit_site
+    from disclosure_audit.options import AuditOptions
+    from disclosure_audit.pipeline import audit_site
 
     results = audit_site(AuditOptions(url=site.url + "/", out_dir=out, accessibility=False, external="skip",
                                       today=date(2026, 1, 1)))
@@ -279,9 +280,10 @@ def test_end_to_end_clean_site_has_no_freego_or_section_6_finding(tmp_path: Path
 
 def test_a11y_level_options_cli_and_config(tmp_path: Path) -> None:
     from crawler.a11y import AAA_RULES, A11yOptions
-    from crawler.cli import build_parser, options_from_args
-    from crawler.config import Limits
-    from crawler.runner import AuditOptions, a11y_level
+    from disclosure_audit.cli import build_parser, options_from_args
+    from disclosure_audit.fleet_config import Limits
+    from disclosure_audit.gatherers import a11y_level
+    from disclosure_audit.options import AuditOptions
 
     assert json.loads(A11yOptions(level="AAA").axe_options_json())["rules"] == \
         {rule: {"enabled": True} for rule in AAA_RULES}

@@ -19,7 +19,7 @@ import pytest
 from hostile_servers import HostileSite, RawServer, gzip_bomb, peak_child_rss_mb, run_audit
 from servers import page
 
-from checks.links import url_key
+from checks.computed.urls import url_key
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 MB = 1024 * 1024

@@ -11,8 +11,9 @@ from datetime import date
 import pytest
 from servers import page
 
-from crawler.runner import AuditOptions, audit_site
 from crawler.store import Store
+from disclosure_audit.options import AuditOptions
+from disclosure_audit.pipeline import audit_site
 
 
 def conditional(site, path: str, body: str) -> None:

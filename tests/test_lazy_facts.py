@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 from checks.facts import Agency, LinkRef, PageFacts
-from checks.lazy_facts import LinkTable, StoredPageFacts
 from crawler.store import Store
+from crawler.store.views import LinkTable, StoredPageFacts
 
 
 def test_link_table_gives_back_every_link_in_order():

@@ -27,8 +27,9 @@ from disclosure_helpers import REALWORLD, build_site
 
 from checks.base import AuditContext
 from checks.classification import ClassificationTags
+from checks.computed.search_forms import find_search_forms
 from checks.facts import SiteFacts, defrag, url_scheme
-from checks.retrieval import find_search_boxes, find_search_forms
+from checks.retrieval import find_search_boxes
 from checks.services import _url_features, features, short_label
 from checks.taiwan_a11y import TaiwanAccessibility, accesskey_verdicts
 from checks.textnorm import KeywordGroups

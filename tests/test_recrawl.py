@@ -19,8 +19,9 @@ from checks.facts import LinkResult, PageFacts
 from crawler.incremental import PreviousCrawl
 from crawler.items import LinkResultItem, PageItem, SkippedItem
 from crawler.pipelines import StorePipeline
-from crawler.runner import AuditOptions, audit_site
 from crawler.store import Store
+from disclosure_audit.options import AuditOptions
+from disclosure_audit.pipeline import audit_site
 
 NEWS = "/公告/最新消息.html"
 

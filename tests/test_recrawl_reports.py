@@ -3,7 +3,7 @@
 - `reports.streaming.encode_indented` (what results.json and results.sarif write per finding) gives
   exactly `json.dumps(..., ensure_ascii=False, indent=N)` shifted to its depth, for any JSON value,
   and the json module's own error for anything else;
-- `crawler.runner.prepare_post_crawl` (run by the crawl's parent while the child crawls) imports the
+- `disclosure_audit.crawl.prepare_post_crawl` (run by the crawl's parent while the child crawls) imports the
   audit step's modules and compiles the report templates, never fails, and changes no output.
 """
 
@@ -104,13 +104,13 @@ def test_results_json_with_odd_findings_is_byte_identical(tmp_path: Path) -> Non
 
 
 def test_prepare_post_crawl_imports_and_compiles_and_never_fails(monkeypatch: pytest.MonkeyPatch) -> None:
-    from crawler import runner
+    from disclosure_audit import crawl
     from reports import render
 
-    monkeypatch.setattr(runner, "_POST_CRAWL_MODULES", (*runner._POST_CRAWL_MODULES, "no_such_module_da"))
+    monkeypatch.setattr(crawl, "_POST_CRAWL_MODULES", (*crawl._POST_CRAWL_MODULES, "no_such_module_da"))
     render._env.cache_clear()
-    runner.prepare_post_crawl()
-    for name in ("reports.render", "reports.exports", "checks.trend", "crawler.reuse", "openpyxl"):
+    crawl.prepare_post_crawl()
+    for name in ("reports.render", "reports.exports", "checks.trend", "disclosure_audit.reuse", "openpyxl"):
         assert name in sys.modules
     assert "no_such_module_da" not in sys.modules
     loaded = render._env().cache
@@ -120,7 +120,7 @@ def test_prepare_post_crawl_imports_and_compiles_and_never_fails(monkeypatch: py
         raise RuntimeError("templates unavailable")
 
     monkeypatch.setattr(render, "warm_templates", broken)
-    runner.prepare_post_crawl()  # only a head start: a failure here is not the audit's
+    crawl.prepare_post_crawl()  # only a head start: a failure here is not the audit's
 
 
 def test_reports_are_the_same_with_and_without_warm_templates(tmp_path: Path) -> None:
@@ -140,7 +140,8 @@ def test_reports_are_the_same_with_and_without_warm_templates(tmp_path: Path) ->
 
 
 def test_crawl_site_prepares_the_audit_step_while_the_child_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    from crawler import runner
+    from disclosure_audit import crawl
+    from disclosure_audit.options import AuditOptions
 
     calls: list[str] = []
 
@@ -162,9 +163,9 @@ def test_crawl_site_prepares_the_audit_step_while_the_child_runs(monkeypatch: py
     class Context:
         Process = Child
 
-    monkeypatch.setattr(runner.multiprocessing, "get_context", lambda method: Context())
-    monkeypatch.setattr(runner, "prepare_post_crawl", lambda: calls.append("prepare"))
-    runner.crawl_site(runner.AuditOptions(url="http://127.0.0.1/", out_dir=Path(".")), "sqlite://", 1)
+    monkeypatch.setattr(crawl.multiprocessing, "get_context", lambda method: Context())
+    monkeypatch.setattr(crawl, "prepare_post_crawl", lambda: calls.append("prepare"))
+    crawl.crawl_site(AuditOptions(url="http://127.0.0.1/", out_dir=Path(".")), "sqlite://", 1)
     assert calls == ["start", "prepare", "join"]
 
 
@@ -224,10 +225,11 @@ def test_a_real_recrawl_takes_the_trend_shortcut_with_the_full_comparisons_resul
     from test_incremental import build
 
     from checks import trend
-    from crawler import runner
+    from disclosure_audit.options import AuditOptions
+    from disclosure_audit.pipeline import audit_site
 
     build(site)
-    audit = lambda: runner.audit_site(runner.AuditOptions(  # noqa: E731
+    audit = lambda: audit_site(AuditOptions(  # noqa: E731
         url=site.url + "/", out_dir=tmp_path, today=date(2026, 11, 23), accessibility=False))
     first = audit()
     seen: list[Any] = []
@@ -280,28 +282,30 @@ def test_spreadsheet_cells_are_the_same_with_and_without_the_cell_cache(
 
 
 def test_the_audit_step_finds_the_previous_audit_as_the_crawl_does_without_scrapy(site: Any, tmp_path: Path) -> None:
-    """crawler.reuse.previous_site_id is crawler.incremental's query; the audit step's modules (what
+    """The audit step (disclosure_audit.reuse) finds the previous audit with the run store's query, the one
+    the crawl's conditional requests use (crawler.store.previous_site_id); the audit step's modules (what
     prepare_post_crawl imports) do not import Scrapy."""
     import subprocess
     from datetime import date
 
     from test_incremental import build
 
-    from crawler import incremental, reuse, runner
-    from crawler.store import Store
+    from crawler.store import Store, previous_site_id
+    from disclosure_audit import reuse
+    from disclosure_audit.options import AuditOptions
+    from disclosure_audit.pipeline import audit_site
 
     build(site)
     for _ in range(2):
-        runner.audit_site(runner.AuditOptions(url=site.url + "/", out_dir=tmp_path, today=date(2026, 11, 23),
-                                              accessibility=False))
+        audit_site(AuditOptions(url=site.url + "/", out_dir=tmp_path, today=date(2026, 11, 23),
+                                accessibility=False))
     store = Store(f"sqlite:///{tmp_path / 'audit.sqlite'}")
     try:
-        for url in (site.url + "/", "http://127.0.0.1:9/none"):
-            for exclude in (1, 2, 3):
-                assert reuse.previous_site_id(store, url, exclude) == incremental.previous_site_id(store, url, exclude)
-        assert reuse.previous_site_id(store, site.url + "/", 3) == 2
+        assert reuse.previous_site_id is previous_site_id  # one query, in the store
+        assert [previous_site_id(store, site.url + "/", exclude) for exclude in (1, 2, 3)] == [2, 1, 2]
+        assert previous_site_id(store, "http://127.0.0.1:9/none", 1) is None
     finally:
         store.close()
-    code = ("import sys, crawler.runner as r; r.prepare_post_crawl(); "
-            "import crawler.reuse; sys.exit(1 if 'scrapy' in sys.modules else 0)")
+    code = ("import sys, disclosure_audit.pipeline, disclosure_audit.crawl as c; c.prepare_post_crawl(); "
+            "import disclosure_audit.reuse; sys.exit(1 if 'scrapy' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[1], check=False).returncode == 0

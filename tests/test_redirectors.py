@@ -15,9 +15,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from servers import Site, page
 
-from crawler.runner import AuditOptions, audit_site
 from crawler.spiders.agency import is_redirector
 from crawler.store import Store
+from disclosure_audit.options import AuditOptions
+from disclosure_audit.pipeline import audit_site
 
 COUNTER = "/umbraco/surface/Ini/CountAndRedirectUrl"
 NODES = range(1001, 1065)  # 64 distinct nodeIds: more than max_query_variants (30)

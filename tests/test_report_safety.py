@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from crawler.runner import AuditOptions, audit_site
+from disclosure_audit.options import AuditOptions
+from disclosure_audit.pipeline import audit_site
 from reports.render import render_all
 
 

@@ -394,7 +394,7 @@ def test_writing_20000_findings_needs_little_memory_beyond_the_results() -> None
 
 def test_report_command_lists_every_finding_when_asked(tmp_path: Path) -> None:
     """`disclosure-audit report results.json --html-max-rows all` re-renders an uncapped report.html."""
-    from crawler.cli import main
+    from disclosure_audit.cli import main
 
     results = tmp_path / "results.json"
     results.write_text(json.dumps(big_site([stale(i) for i in range(250)]), ensure_ascii=False), "utf-8")

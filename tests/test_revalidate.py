@@ -16,8 +16,9 @@ from servers import page
 
 from crawler import settings as crawl_settings
 from crawler.revalidate import SAMPLE, Politeness, revalidate
-from crawler.runner import AuditOptions, audit_site
 from crawler.store import Store
+from disclosure_audit.options import AuditOptions
+from disclosure_audit.pipeline import audit_site
 
 PAGES = [f"/p{i:02}.html" for i in range(12)]
 

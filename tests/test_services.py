@@ -8,8 +8,9 @@ import pytest
 from disclosure_helpers import build_site, by_rule, keelung_site, ncyu_site, page, run
 
 from checks.base import AuditContext, Finding
+from checks.computed.search_forms import find_search_forms, search_field
 from checks.facts import LinkResult, SiteFacts
-from checks.retrieval import RetrievalAids, find_search_boxes, find_search_forms, judge_probe, search_field
+from checks.retrieval import RetrievalAids, find_search_boxes, judge_probe
 from checks.services import (
     EParticipation,
     OnlineServices,

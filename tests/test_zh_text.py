@@ -43,8 +43,9 @@ def _zh_texts(site: dict) -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def demo_site(tmp_path_factory) -> dict:
-    from crawler.demo import DEMO_AGENCY, demo_today, serve_demo
-    from crawler.runner import AuditOptions, audit_site
+    from disclosure_audit.demo import DEMO_AGENCY, demo_today, serve_demo
+    from disclosure_audit.options import AuditOptions
+    from disclosure_audit.pipeline import audit_site
 
     out = tmp_path_factory.mktemp("zh-demo")
     with serve_demo() as demo:

@@ -16,7 +16,7 @@ time is bounded by DOWNLOAD_TIMEOUT for the whole download, so a server that nev
 byte a second ends as `timeout`. A WAF challenge page (Cloudflare, F5 "Request Rejected", Akamai
 "Access Denied", Imperva, a cookie-setting JS challenge) is recorded as `error="challenge"`, never parsed
 as the site's content. IP-literal links to loopback/private/link-local addresses are refused before a
-request exists (`private-address`, see crawler.middlewares.AddressPolicy). `footprint` counts, per
+request exists (`private-address`, see crawler.addresses.AddressPolicy). `footprint` counts, per
 host, the requests made, body bytes received, the peak number of requests in one second and the time
 between the first and the last request: what the audit cost the agency.
 """
@@ -51,12 +51,12 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 from w3lib.url import safe_url_string
 
+from checks.computed.urls import url_key
 from checks.facts import LinkResult
-from checks.links import url_key
+from crawler.addresses import AddressPolicy, literal_ip
 from crawler.encoding import decode_html
 from crawler.extract import extract_page
 from crawler.items import LinkResultItem, PageItem, SkippedItem, UnchangedPageItem, UnchangedPagesItem
-from crawler.middlewares import AddressPolicy, literal_ip
 from crawler.revalidate import AS_VALIDATED, Politeness, revalidate, validator_headers
 
 NOT_FETCHED_SCHEMES = {"mailto", "tel", "javascript", "data", "sms", "fax", "callto", "skype", "about"}
@@ -267,11 +267,8 @@ class AgencySpider(Spider):
             # a distributed worker acknowledges requests one by one; its pages stay Scrapy requests
             spider.revalidate_ahead = (crawler.settings.getbool("DA_REVALIDATE_AHEAD", True)
                                        and not hasattr(spider, "acknowledge"))
-        if spider.site_id is None:
-            # `scrapy crawl agency -a url=…` from the repository root: make our own run and finish it.
-            from crawler.runner import standalone_begin
-
-            standalone_begin(spider, crawler)
+        # `scrapy crawl agency -a url=…` (no site_id): disclosure_audit.extensions.StandaloneAudit
+        # gives the spider its run and finishes the audit when it closes.
         return spider
 
     # --- scheduling ---------------------------------------------------------------------------

@@ -28,19 +28,12 @@ from urllib.parse import urlsplit
 from checks.facts import Agency
 from checks.results import results_document
 from crawler import __version__
-from crawler.config import AgencyEntry, FleetConfig, load_config
-from crawler.runner import (
-    AuditError,
-    AuditOptions,
-    crawl_site,
-    finalize_site,
-    iso_utc,
-    kill_children,
-    prepare_out_dir,
-    write_outputs,
-    write_results_json,
-)
 from crawler.store import Store, default_db_url
+from disclosure_audit.crawl import crawl_site, kill_children
+from disclosure_audit.fleet_config import AgencyEntry, FleetConfig, load_config
+from disclosure_audit.options import AuditError, AuditOptions, prepare_out_dir
+from disclosure_audit.pipeline import finalize_site
+from disclosure_audit.writer import iso_utc, write_outputs, write_results_json
 
 STATE_FILE = "fleet-state.json"
 LOCK_FILE = ".fleet.lock"

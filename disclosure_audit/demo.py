@@ -2,7 +2,7 @@
 
 The demo is a newcomer's first run (`disclosure-audit demo`) and the integration target of every
 check, so it is built to be judged: each deliberate defect is listed in
-`crawler/demo_site/answer_key.yaml` and explained in docs/demo-site.md. The server makes the
+`disclosure_audit/demo_site/answer_key.yaml` and explained in docs/demo-site.md. The server makes the
 link-checking cases real HTTP behaviour (redirects, a redirect loop, HEAD refused, 429 with
 Retry-After, 403, 500, robots.txt), and dates deterministic: `Last-Modified` comes from a fixed table,
 not file times, and `demo_today()` is the judging date the answer key assumes.
@@ -606,7 +606,7 @@ def compare_findings(findings: list[Any], demo: DemoServer, *,
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m crawler.demo`: serve the demo until Ctrl-C (for browsing it by hand)."""
+    """`python -m disclosure_audit.demo`: serve the demo until Ctrl-C (for browsing it by hand)."""
     parser = argparse.ArgumentParser(description="Serve the disclosure-audit demo agency site on loopback.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)

@@ -85,7 +85,7 @@ def add_crawl_options(p: argparse.ArgumentParser, *, out_required: bool = True) 
 
 
 def options_from_args(args: argparse.Namespace, url: str) -> Any:
-    from crawler.runner import AuditOptions
+    from disclosure_audit.options import AuditOptions
 
     a11y: dict[str, Any] = {}
     if args.a11y_pages:
@@ -149,7 +149,7 @@ def summarise(results: dict[str, Any], out_dir: Path, lang: str) -> str:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from crawler.runner import audit_site
+    from disclosure_audit.pipeline import audit_site
 
     results = audit_site(options_from_args(args, args.url))
     if not args.quiet:
@@ -161,8 +161,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from urllib.parse import urlsplit
 
-    from crawler.demo import DEMO_AGENCY, demo_today, serve_demo
-    from crawler.runner import audit_site
+    from disclosure_audit.demo import DEMO_AGENCY, demo_today, serve_demo
+    from disclosure_audit.pipeline import audit_site
 
     args.out = args.out or Path("demo-out")
     with serve_demo() as demo:
@@ -183,7 +183,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from crawler.runner import audit_site
+    from disclosure_audit.pipeline import audit_site
     from reports.gate import evaluate_gate
 
     baseline = _load_json(args.baseline, "--baseline") if args.baseline else None
@@ -228,8 +228,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from crawler.config import ConfigError
-    from crawler.fleet import FleetOptions, run_fleet
+    from disclosure_audit.fleet import FleetOptions, run_fleet
+    from disclosure_audit.fleet_config import ConfigError
 
     kwargs: dict[str, Any] = {"today": args.today} if args.today else {}
     fleet = FleetOptions(config=Path(args.config), out_dir=args.out, jobs=args.jobs, schedule=args.schedule,
@@ -244,7 +244,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_a11y(args: argparse.Namespace) -> int:
-    from crawler.a11y_command import run_a11y_command
+    from disclosure_audit.a11y_command import run_a11y_command
 
     return run_a11y_command(args)
 
@@ -322,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from crawler.runner import AuditError
+    from disclosure_audit.options import AuditError
 
     parser = build_parser()
     args = parser.parse_args(argv)

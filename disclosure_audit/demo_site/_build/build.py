@@ -1,12 +1,12 @@
-"""Build the bundled demo site (crawler/demo_site/) from the templates and page table below.
+"""Build the bundled demo site (disclosure_audit/demo_site/) from the templates and page table below.
 
 Why a generator: ~30 pages share one header/footer template and one block of classification meta;
 editing them by hand drifts. The built files are committed, so the server and the package need no
 build step; `tests/test_demo_site.py` fails when the committed files differ from what this script
 produces. Every byte is deterministic (fixed zip timestamps, no clocks), so rebuilding is a no-op.
 
-    python crawler/demo_site/_build/build.py          # rewrite the site
-    python crawler/demo_site/_build/build.py --check  # exit 1 and list files that are out of date
+    python disclosure_audit/demo_site/_build/build.py          # rewrite the site
+    python disclosure_audit/demo_site/_build/build.py --check  # exit 1 and list files that are out of date
 
 The deliberate defects (see docs/demo-site.md and answer_key.yaml) live in this table and in the
 page templates; keep all three in step.
@@ -468,7 +468,7 @@ def main(argv: list[str] | None = None) -> int:
             target.write_bytes(data)
     if args.check:
         for rel in stale:
-            print(f"out of date: crawler/demo_site/{rel}")
+            print(f"out of date: disclosure_audit/demo_site/{rel}")
         return 1 if stale else 0
     print(f"wrote {len(stale)} file(s) under {SITE_DIR}")
     return 0

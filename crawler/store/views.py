@@ -8,6 +8,9 @@ the stored facts):
   the same targets and texts on every page), and hands out `LinkRef` objects while it is iterated;
 - `StoredPageFacts` leaves a page's visible text in the store and reads it again each time a check asks
   (the text is the bulk of a page's facts, and only a few checks read it, one page at a time).
+
+`Store.load_site_facts` (crawler/store/store.py) builds them; checks/ only sees `PageFacts`-shaped
+pages and a list-like `facts.links`, never this module.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ class LinkTable:
     """A list-like, append-only sequence of `LinkRef`, stored as indices into shared strings.
 
     `LinkTable.deferred(rows)` reads its rows only when the links are first used: an audit that reuses
-    the previous findings (crawler/reuse.py) never reads the half million links of a large site."""
+    the previous findings (disclosure_audit/reuse.py) never reads the half million links of a large site."""
 
     __slots__ = ("_strings", "_index", "_source", "_target", "_text", "_tag", "_pending", "_rows_from")
 

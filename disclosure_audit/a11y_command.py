@@ -21,7 +21,8 @@ from checks.facts import Agency, SiteFacts
 from checks.results import results_document, site_entry
 from crawler import __version__
 from crawler.a11y import A11yOptions, apply_to_facts, run_accessibility, template_id, url_pattern
-from crawler.runner import AuditError, iso_utc, prepare_out_dir, validate_url, write_outputs
+from disclosure_audit.options import AuditError, prepare_out_dir, validate_url
+from disclosure_audit.writer import iso_utc, write_outputs
 
 EXIT_OK, EXIT_INCOMPLETE = 0, 3
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler import __version__
-from crawler.store import SiteRow, Store
+from crawler.store import SiteRow, Store, previous_site_id
 
 _ELAPSED = re.compile(r'"elapsed_s": ?[-0-9.eE+]+, ?')
 _PROBE_TOKEN = re.compile(r"da-[0-9a-f]{16}")
@@ -128,18 +128,6 @@ def audit_digest(facts_digest_value: str, store: Store, site_id: int, extra: dic
         digest.update(part.encode("utf-8", "surrogatepass"))
         digest.update(b"\x1e")
     return digest.hexdigest()
-
-
-def previous_site_id(store: Store, agency_url: str, exclude_site: int) -> int | None:
-    """The latest finished (ok/partial) audit of the same start URL: the one a recrawl sends conditional
-    requests for (crawler.incremental) and may reuse the findings of. Kept here, not beside the
-    middleware, so that the audit step does not import Scrapy (30 MB, ~0.4 s)."""
-    from sqlalchemy import select
-
-    with store.session() as s:
-        return s.scalar(select(SiteRow.id).where(SiteRow.url == agency_url, SiteRow.id != exclude_site,
-                                                 SiteRow.status.in_(("ok", "partial")))
-                        .order_by(SiteRow.id.desc()).limit(1))
 
 
 def previous_audit(store: Store, site_id: int) -> SiteRow | None:
