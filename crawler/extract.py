@@ -771,19 +771,21 @@ class TextRegions:
         change_at = [starts[index] for index, _ in changes] + [starts[-1] + 1]  # ends with a sentinel
         marks = [(starts[index], pair) for index, pair in self._pair_marks if index < len(parts)]
         marks.append((starts[-1] + 1, {}))  # a sentinel past the end
-        lines: list[str] = []
         line_kinds: list[str] = []
         change, next_change = -1, change_at[0]  # the run holding the line's start, where the next one starts
         mark = 0
-        for m in _TEXT_LINE.finditer("".join(parts)):  # the lines with text; blank ones are skipped in C
+        joined = "".join(parts)
+        # `clean` of every line with text, in C: _WS never matches a line break, so substituting it in
+        # the whole text keeps each line (and which lines are blank) where it was
+        lines = [line.rstrip() for line in _TEXT_LINE.findall(_WS.sub(" ", joined))]
+        for n, m in enumerate(_TEXT_LINE.finditer(joined)):  # the same lines, at their offsets
             while marks[mark][0] <= m.end():  # a label on this line: its line number is this line's
-                self.label_values.append({"line": len(lines), **marks[mark][1]})
+                self.label_values.append({"line": n, **marks[mark][1]})
                 mark += 1
             first = m.start(1)
             while next_change <= first:
                 change += 1
                 next_change = change_at[change + 1]
-            lines.append(clean(m.group(1)))
             line_kinds.append(changes[change][1])
         for _, pair in marks[mark:-1]:
             self.label_values.append({"line": len(lines), **pair})
