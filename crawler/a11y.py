@@ -500,7 +500,7 @@ def known_not_served(facts: SiteFacts, url: str) -> NotServed | None:
 
 def search_probe_failure(facts: SiteFacts, url: str) -> NotServed | None:
     """The site-search probe's answer (crawler/search_probe.py) for the endpoint `url` submits to."""
-    probe = facts.extra.get("search") if facts.extra else None
+    probe = facts.artifacts.search
     if not isinstance(probe, dict):
         return None
     action = str(probe.get("action") or "")
@@ -918,4 +918,4 @@ def apply_to_facts(facts: SiteFacts, run: A11yRun) -> None:
     facts.a11y_status = run.status
     facts.a11y_detail = run.detail
     facts.a11y = list(run.results)
-    facts.extra["axe_version"] = run.axe_version  # the key disclosure_audit/gatherers.py reads
+    facts.artifacts.axe_version = run.axe_version  # the artifact the results writer reads

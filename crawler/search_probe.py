@@ -10,7 +10,7 @@ in the crawled facts; whether it *works* needs one request. The probe:
 3. submits the form once (GET or POST as declared, hidden fields kept) with `requests`, a timeout
    and the crawl's User-Agent, only to a host in the crawl's scope (never a third-party engine),
 4. records {"form_page", "query", "results_url", "status", "results_found", "paged", "sortable"}
-   (+ "field", "method", "error") for `facts.extra["search"]`; checks/retrieval.py judges it.
+   (+ "field", "method", "error") for `facts.artifacts.search`; checks/retrieval.py judges it.
 
 No judgement here beyond reading the results page: the thresholds live in the check.
 """

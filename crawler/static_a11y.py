@@ -9,7 +9,7 @@ A gatherer: it records what the markup and the style sheets say, checks/freego.p
   only, bounded in number, size and time, the crawl's User-Agent) and scans them the same way, and
   reads the pixel size of the home page's badge images from their first bytes (PNG, GIF, JPEG
   headers, parsed here with the standard library: Pillow is not installed). Stored in
-  `SiteFacts.extra["freego_assets"]`.
+  `SiteFacts.artifacts.freego_assets`.
 
 CSS is read with a tolerant scanner (comments dropped, `selector { declarations }` blocks, the
 innermost block of an `@media` rule), not a full CSS parser: what it records are declarations as

@@ -137,7 +137,7 @@ def test_every_emitted_rule_is_in_rules_yaml_and_the_rules_block(demo_run):
 def test_every_demo_document_carries_a_title_in_its_properties(demo_run):
     """document-title-missing is judged on the demo's documents and none fires: each one has a title."""
     stored = {d["url"].rsplit("/", 1)[-1]: (d["properties"] or {}).get("title")
-              for d in demo_run["facts"].extra["documents"]["documents"]}
+              for d in demo_run["facts"].artifacts.documents["documents"]}
     assert demo_run["site"]["content"]["document_titles"] == {"documents": len(stored), "judged": len(stored),
                                                               "untitled": 0}
     assert len(stored) == 18 and all(stored.values())  # 14 PDF (Info /Title), 2 ODT + 1 ODS (meta.xml), 1 DOCX
