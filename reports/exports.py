@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from checks.identity import fingerprint_of
 from checks.rules import contract_rules
 from reports.i18n import entry_status, rule_title, status_text, strings
 from reports.streaming import LazyArray, StreamedList, atomic_text, items_of, iter_json, write_chunks
@@ -83,8 +84,6 @@ def count_findings(results: dict[str, Any]) -> int:
 def iter_finding_rows(results: dict[str, Any], lang: str) -> Iterator[list[Any]]:
     """One row per finding of every site (the table behind CSV, XLSX and ODS), made one at a time so
     that 100,000 findings never sit in memory as rows. One pass over each site's findings."""
-    from checks.scoring import fingerprint_of
-
     t = strings(lang)
     scored, not_counted, indeterminate = t["scored"], t["not_counted"], t["indeterminate_short"]
     titles: dict[str, str] = {}  # rule id -> title: a few dozen rules, tens of thousands of findings
@@ -420,8 +419,6 @@ def write_junit(results: dict[str, Any], path: Path, lang: str = "zh-TW") -> Pat
     """One test suite per site, one test case per rule: failure for error/warning findings, skipped
     when every finding of the rule is indeterminate, error when the site could not be audited.
     One pass over each site's findings (per rule: counts and at most 2 × JUNIT_LINES lines)."""
-    from checks.scoring import fingerprint_of
-
     root = ET.Element("testsuites", name="disclosure-audit")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for site in _sites(results):
@@ -493,8 +490,6 @@ _SARIF_LEVELS = {"error": "error", "warning": "warning", "notice": "note"}
 
 
 def _sarif_run(site: dict[str, Any], tool: dict[str, Any], run_info: dict[str, Any], lang: str) -> dict[str, Any]:
-    from checks.scoring import fingerprint_of
-
     skip = _indeterminate(site)
     agency = site.get("agency") if isinstance(site.get("agency"), dict) else {}
     findings = items_of(site.get("findings"))  # read twice: the rule table first, then the results
