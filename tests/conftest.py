@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-REALWORLD = ROOT.parent / "shared" / "realworld"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared helpers, from any test folder
 
+from paths import REALWORLD  # noqa: E402
 from servers import Site  # noqa: E402
 
 CHROMIUM = os.environ.get("DISCLOSURE_AUDIT_CHROMIUM", "/usr/bin/chromium")

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from paths import REALWORLD
 
 from checks.base import AuditContext, Check, Finding
 from checks.facts import Agency, LinkResult, SiteFacts
 from crawler.extract import extract_page
 
-REALWORLD = Path(__file__).resolve().parents[1].parent / "shared" / "realworld"
 KEELUNG = "HywebU00__2021_keelung_gov"
 NCYU = "kevinhsu7361__NCYU"
 KEELUNG_FILES = ("mp.htm", "sitemap.htm", "lp01.htm", "cp01.htm")

@@ -25,8 +25,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from paths import REALWORLD
 
-REALWORLD = Path(__file__).resolve().parents[1].parent / "shared" / "realworld"
 TODAY = date(2026, 12, 1)
 
 # folder -> home page (INDEX §1, §5): the page an evaluator would open first

@@ -7,14 +7,12 @@ import json
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
+from paths import DATA, ROOT
 
 from crawler.store import Store
 from disclosure_audit.demo import compare_findings, load_answer_key, serve_demo
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +112,7 @@ def test_fingerprints_are_the_stored_ones(demo_run):
         assert f["fingerprint"] == fingerprint_of({k: v for k, v in f.items() if k != "fingerprint"})
         bare = rewrite({k: f[k] for k in ("rule", "page", "target", "evidence")})
         got.append((bare["rule"], bare["page"], bare["target"] or "", fingerprint_of(bare)))
-    stored = json.loads((ROOT / "tests" / "data" / "demo_fingerprints.json").read_text(encoding="utf-8"))
+    stored = json.loads((DATA / "demo_fingerprints.json").read_text(encoding="utf-8"))
     assert sorted(got) == sorted((s["rule"], s["page"], s["target"] or "", s["fingerprint"]) for s in stored)
 
 

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import pytest
+from paths import SAMPLE
 
 from reports.gate import evaluate_gate
-
-SAMPLE = Path(__file__).parent / "data" / "sample_results.json"
 
 
 @pytest.fixture()

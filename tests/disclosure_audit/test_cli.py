@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
+from paths import ROOT
 from servers import page
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_cli(*args: str, timeout: int = 120) -> subprocess.CompletedProcess:

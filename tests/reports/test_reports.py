@@ -14,13 +14,12 @@ from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
+from paths import SAMPLE
 
 from checks.base import Finding
 from checks.scoring import load_rubric, score_site
 from crawler.extract import extract_page
 from reports.render import TEMPLATES, ReportError, load_results, render_all, render_html
-
-SAMPLE = Path(__file__).parent / "data" / "sample_results.json"
 
 
 @pytest.fixture()

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from pathlib import Path
 
 import pytest
+from paths import ROOT
 from servers import Site, free_port, page
 
 from crawler.store import Store
@@ -293,7 +293,7 @@ def test_scrapy_crawl_command_works_from_repository_root(site, tmp_path):
     import sys
 
     site.html("/", page("首頁", '<a href="/gone.html">失效</a>'))
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "agency", "-a", f"url={site.url}/",
                            "-a", f"out={tmp_path}", "-s", "LOG_LEVEL=ERROR"],
                           cwd=root, capture_output=True, text=True, timeout=120)

@@ -20,10 +20,11 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from paths import REALWORLD
 
 from crawler.a11y import A11yOptions, run_accessibility
 
-ACT = Path(__file__).resolve().parents[2] / "shared" / "realworld" / "w3c__wcag-act-rules"
+ACT = REALWORLD / "w3c__wcag-act-rules"
 REPORT = ACT / "_data" / "wcag-act-rules" / "implementations" / "axe-core.json"
 CASES = ACT / "content-assets" / "wcag-act-rules"
 CHROMIUM = Path("/usr/bin/chromium")

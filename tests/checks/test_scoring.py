@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from paths import SAMPLE
 
 from checks.scoring import (
     REQUIRED_INDICATORS,
@@ -17,8 +18,6 @@ from checks.scoring import (
     score_results,
     score_site,
 )
-
-SAMPLE = Path(__file__).parent / "data" / "sample_results.json"
 
 # A small rubric whose numbers are easy to compute by hand.
 RUBRIC = """

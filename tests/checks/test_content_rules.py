@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from disclosure_helpers import build_site, realworld_dir
+from paths import ROOT
 from realworld_sites import HOMES
 from servers import Site
 
@@ -37,7 +38,7 @@ TODAY = date(2026, 12, 1)
 
 # the dates work (content-region dates, <dt>/<dd> pairs) is on main once this merge commit exists
 DATES_LANDED = "merge branch 'dates'" in subprocess.run(
-    ["git", "-C", str(Path(__file__).resolve().parents[1]), "log", "--oneline", "-200"],
+    ["git", "-C", str(ROOT), "log", "--oneline", "-200"],
     capture_output=True, text=True, check=False).stdout.lower()
 
 

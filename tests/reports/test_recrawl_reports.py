@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from paths import ROOT
 
 from reports.streaming import StreamedList, encode_indented, write_json
 
@@ -308,4 +309,4 @@ def test_the_audit_step_finds_the_previous_audit_as_the_crawl_does_without_scrap
         store.close()
     code = ("import sys, disclosure_audit.pipeline, disclosure_audit.crawl as c; c.prepare_post_crawl(); "
             "import disclosure_audit.reuse; sys.exit(1 if 'scrapy' in sys.modules else 0)")
-    assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[1], check=False).returncode == 0
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=False).returncode == 0

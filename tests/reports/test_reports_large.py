@@ -20,14 +20,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import html as lxml_html
+from paths import ROOT, SAMPLE
 
 from checks.base import Finding
 from reports import exports
 from reports.render import MAX_ROWS_PER_RULE, ReportError, render_all, render_html, write_html
 from reports.streaming import LazyArray, iter_json, write_json
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = Path(__file__).parent / "data" / "sample_results.json"
 BASE = "https://www.big-city.example"
 
 

@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from paths import ROOT
 
 from disclosure_audit.cli import build_parser
 from disclosure_audit.fleet import FleetOptions, audit_options
@@ -21,7 +22,6 @@ from disclosure_audit.fleet_config import FleetConfig
 from disclosure_audit.option_flags import AUDIT_FLAGS, options_from_args
 from disclosure_audit.options import PARTS, AuditError, AuditOptions, CrawlOptions
 
-ROOT = Path(__file__).resolve().parent.parent
 URL = "http://a.test/"
 
 CRAWL_FLAGS_BEFORE = (

@@ -11,14 +11,12 @@ the project computes one: `Finding.fingerprint`, `fingerprint_of` (results read 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from paths import DATA
 
 from checks.base import Finding
 from checks.identity import anchor, fingerprint, fingerprint_of, run_key
-
-DATA = Path(__file__).resolve().parent / "data"
 
 # (rule, page, target, evidence, fingerprint): the anchor's corners (no target, empty target, item 0,
 # example before item, non-ASCII page), each value from the code before the move.

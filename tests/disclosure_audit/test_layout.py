@@ -12,8 +12,8 @@ import ast
 from pathlib import Path
 
 import pytest
+from paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("disclosure_audit", "crawler", "reports", "checks")
 SKIPPED_DIRS = {"demo_site", "vendor", "__pycache__"}
 

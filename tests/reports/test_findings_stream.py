@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from paths import SAMPLE
 
 from checks.base import Finding
 from checks.scoring import load_rubric, score_site
@@ -27,7 +28,6 @@ from reports.gate import evaluate_gate
 from reports.render import render_all, render_html, site_view, write_html
 from reports.streaming import StreamedList, iter_json, write_json
 
-SAMPLE = Path(__file__).parent / "data" / "sample_results.json"
 BASE = "https://www.big-city.example"
 
 

@@ -12,13 +12,11 @@ from __future__ import annotations
 import csv
 import json
 import re
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from paths import ROOT
 from realworld_sites import HOMES, audit_realworld
-
-ROOT = Path(__file__).resolve().parent.parent
 
 # Names kept in Latin letters in zh-TW government writing, each with why.
 TECHNICAL = [

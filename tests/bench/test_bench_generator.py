@@ -14,15 +14,15 @@ import urllib.error
 import urllib.request
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 import pytest
+from paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `pytest` run without `python -m`: bench/ is not an installed package
     sys.path.insert(0, str(ROOT))
+
 
 from bench.generate_site import MANIFEST, Layout, generate  # noqa: E402
 from bench.serve import serve_python  # noqa: E402

@@ -8,10 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
+from paths import SAMPLE
 
 from reports.render import render_all
-
-SAMPLE = Path(__file__).parent / "data" / "sample_results.json"
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 import yaml
 from hostile_servers import HostileSite, run_audit
+from paths import ROOT
 from servers import page
 
 from crawler.tls import hostname_matches, judge_host, probe_hosts
 
 trustme = pytest.importorskip("trustme", reason="trustme is in the test extras: pip install -e .[test]")
-RUBRIC = Path(__file__).resolve().parent.parent / "checks" / "data" / "rubric.yaml"
+RUBRIC = ROOT / "checks" / "data" / "rubric.yaml"
 
 
 def server_context(leaf, *, leaf_only: bool = False, tmp: Path | None = None) -> ssl.SSLContext:

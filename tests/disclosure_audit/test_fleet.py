@@ -11,14 +11,13 @@ import time
 from pathlib import Path
 
 import pytest
+from paths import ROOT
 from servers import Site, page
 
 from crawler.store import Store
 from disclosure_audit.fleet import FleetOptions, Lock, run_fleet
 from disclosure_audit.fleet_config import ConfigError, load_config, name_quality
 from disclosure_audit.options import AuditError
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def write(path: Path, text: str) -> Path:

@@ -18,12 +18,12 @@ HTML. Decisions where INDEX leaves room:
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from disclosure_helpers import REALWORLD, build_site
+from paths import DATA, ROOT
 
 from checks.base import AuditContext
 from checks.classification import ClassificationTags
@@ -34,7 +34,7 @@ from checks.services import _url_features, features, short_label
 from checks.taiwan_a11y import TaiwanAccessibility, accesskey_verdicts
 from checks.textnorm import KeywordGroups
 
-DATA = Path(__file__).parent / "data" / "realworld" / "labels.yaml"
+LABELS = DATA / "realworld" / "labels.yaml"
 BASE = "http://127.0.0.1:8000"
 LABEL_FEATURES = ("mailbox", "privacy-policy", "security-policy", "open-data-declaration", "sitemap")
 AGENCY = {  # the agency each folder belongs to (INDEX §5 table), for the metadata rules
@@ -46,7 +46,7 @@ AGENCY = {  # the agency each folder belongs to (INDEX §5 table), for the metad
 
 
 def _expected() -> dict[str, Any]:
-    return yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    return yaml.safe_load(LABELS.read_text(encoding="utf-8"))
 
 
 PAGES = list(_expected())
@@ -112,7 +112,7 @@ def test_page_matches_index(rel: str) -> None:
 
 def test_not_counted_labels_match_nothing_of_their_feature() -> None:
     """The labels the data file sets aside (聯絡我們, 資訊安全宣導, 開放資料…) are not keywords."""
-    spec = yaml.safe_load((Path(__file__).parents[1] / "checks" / "data" / "service_features.yaml")
+    spec = yaml.safe_load((ROOT / "checks" / "data" / "service_features.yaml")
                           .read_text(encoding="utf-8"))["features"]
     seen = 0
     for fid, entry in spec.items():

@@ -15,6 +15,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from paths import REALWORLD
 
 from checks.accessibility import Accessibility, freego_code, selector_text, wcag_criteria, wcag_level
 from checks.base import AuditContext, Finding
@@ -23,7 +24,6 @@ from checks.taiwan_a11y import TaiwanAccessibility, accesskeys_of, certificate_d
 from crawler.a11y import A11yOptions, apply_to_facts, run_accessibility
 from crawler.extract import extract_page
 
-REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld"
 KEELUNG = REALWORLD / "HywebU00__2021_keelung_gov"
 NCYU = REALWORLD / "kevinhsu7361__NCYU"
 KEELUNG_PAGES = ("mp.htm", "sitemap.htm", "lp01.htm", "cp01.htm")
