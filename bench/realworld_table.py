@@ -29,7 +29,7 @@ TODAY = date(2026, 12, 1)
 
 
 def literal(test_file: str, name: str):
-    tree = ast.parse((HERE / "tests" / test_file).read_text(encoding="utf-8"))
+    tree = ast.parse((HERE / "tests" / "checks" / test_file).read_text(encoding="utf-8"))
     consts = {}
     for node in tree.body:
         target = node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)

@@ -122,7 +122,7 @@ def fold_width(text: str) -> str:
 def is_fold_invariant(label: str) -> bool:
     """True when `label` can be searched for in unfolded text with the same result as in folded
     text: it holds no character that folding changes and none that folding produces (ASCII,
-    space), and no line break. Labels of data/date_labels.yaml must be (tests/test_dates.py)."""
+    space), and no line break. Labels of data/date_labels.yaml must be (tests/checks/test_dates.py)."""
     return all(
         ch != "\n" and fold_width(ch) == ch and not ("\x20" <= ch <= "\x7e") for ch in label
     )
@@ -217,7 +217,7 @@ class LabelHit:
 def label_hits(text: str, finder: LabelFinder) -> Iterator[LabelHit]:
     """Each label `finder` finds in `text`, in order, with its line folded (each line once).
 
-    Labels are fold-invariant (tests/test_dates.py), so they are found in the text as it is and only
+    Labels are fold-invariant (tests/checks/test_dates.py), so they are found in the text as it is and only
     the lines holding one are folded: folding every page's whole text cost seconds (issue 6)."""
     folded: dict[int, str] = {}  # line start -> the folded line
     for m in finder.finditer(text):

@@ -4,7 +4,7 @@ Two questions share one anchor (what tells a finding apart on its page):
 - `fingerprint`: the same problem across runs — results.json `findings[].fingerprint`, compared by
   `--baseline` gates, trends (checks/trend.py) and reports. Users keep baselines of these values, so
   the formula is frozen: sha1 of rule, page and target-or-anchor, 16 hex digits
-  (tests/test_identity.py pins it against stored results and the demo).
+  (tests/checks/test_identity.py pins it against stored results and the demo).
 - `run_key`: the same finding twice within one run — the contract's de-duplication on
   (rule, page, target) in checks/audit.py. It keeps "no target" apart from a target equal to the
   anchor, so it is finer than the fingerprint and never merges findings the fingerprint would not.

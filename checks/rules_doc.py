@@ -4,7 +4,7 @@
     python -m checks.rules_doc           # rewrite README.md's "## Rules" table and docs/rules.md
     python -m checks.rules_doc --check   # exit 1 when either differs from what rules.yaml gives
 
-tests/test_rules.py runs the check, so an entry edited in rules.yaml and not regenerated fails.
+tests/checks/test_rules.py runs the check, so an entry edited in rules.yaml and not regenerated fails.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ NOT_SCORED = "(not scored)"
 RULES_MD_HEAD = """# Rules
 
 Every rule id a finding can carry, generated from `checks/data/rules.yaml` by
-`python -m checks.rules_doc` (do not edit this page; `tests/test_rules.py` fails when it differs).
+`python -m checks.rules_doc` (do not edit this page; `tests/checks/test_rules.py` fails when it differs).
 Each rule cites the law article or guideline it enforces; what each family checks and why is in
 the pages linked from README.md "Rules" (`docs/rules-*.md`, `docs/accessibility.md`,
 `docs/robustness.md`). results.json carries the entries of a run in its `rules` block
@@ -46,12 +46,12 @@ the pages linked from README.md "Rules" (`docs/rules-*.md`, `docs/accessibility.
    not here, and a `severity=` the entry does not allow.
 3. **`checks/data/rubric.yaml`.** Name the id in the `rules` of the criterion that scores it, or in
    `indeterminate.rules` when its findings never say anything about the site. A rubric naming an
-   id not in rules.yaml is refused; `tests/test_rules.py` fails while an id is in neither place.
+   id not in rules.yaml is refused; `tests/checks/test_rules.py` fails while an id is in neither place.
 4. **The generated pages.** `python -m checks.rules_doc` rewrites this page and README.md's table.
 5. **Tests.** A unit test of the check on built facts (`tests/disclosure_helpers.py`; real pages
    from `../shared/realworld` where INDEX.md describes them), and, when the demo site shows the
-   problem, its finding in `disclosure_audit/demo_site/answer_key.yaml` (`tests/test_demo.py` compares).
-   `tests/test_demo.py` also checks that every emitted finding agrees with its rules.yaml entry
+   problem, its finding in `disclosure_audit/demo_site/answer_key.yaml` (`tests/e2e/test_demo.py` compares).
+   `tests/e2e/test_demo.py` also checks that every emitted finding agrees with its rules.yaml entry
    (family, allowed severity) and appears in results.json `rules`.
 
 Files touched: the check module, rules.yaml, rubric.yaml, README.md and docs/rules.md (generated),

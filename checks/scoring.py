@@ -203,7 +203,7 @@ class Rubric(_Strict):
     def unscored_rules(self) -> list[str]:
         """The rules.yaml ids this rubric neither scores by name (a criterion's `rules` or `features`,
         a `prefixes` entry) nor declares unscored (`indeterminate.rules`): reached, if at all, only by
-        a check-family default. The shipped rubric has none (tests/test_rules.py)."""
+        a check-family default. The shipped rubric has none (tests/checks/test_rules.py)."""
         return [rid for rid in rules_table()
                 if rid not in self.indeterminate.rules
                 and not any(rid in c.rules or rid in c.feature_rules for _, c in self.criteria())

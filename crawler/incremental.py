@@ -109,7 +109,7 @@ class PreviousCrawl:
 # json.loads per page instead of a (source, target) row per link (50 a page) cost 40 % less CPU in the
 # reading thread, which is the crawl's. SQLite reads the rows through the (site_id, source) index, so
 # each page's rows reach the aggregate in rowid (link) order and GROUP BY needs no sorting (its query
-# plan: SEARCH links USING INDEX ix_links_site_source; tests/test_incremental_read.py); PostgreSQL is
+# plan: SEARCH links USING INDEX ix_links_site_source; tests/crawler/test_incremental_read.py); PostgreSQL is
 # told the order. Other databases read one row per link.
 _TARGETS_ARRAY = {"sqlite": "json_group_array(target)", "postgresql": "json_agg(target ORDER BY id)"}
 

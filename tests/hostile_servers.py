@@ -1,4 +1,4 @@
-"""Hostile loopback servers for tests/test_hostile.py and tests/test_tls.py (issue 7).
+"""Hostile loopback servers for tests/crawler/test_hostile.py and tests/crawler/test_tls.py (issue 7).
 
 Real sockets only: a route table with prefix routes (URLs that grow forever), raw listeners that
 accept and never answer or drip a byte a second, HTTPS sites with certificates made by `trustme`, and

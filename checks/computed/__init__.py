@@ -6,5 +6,5 @@ which the search probe submits and the retrieval check judges), the audited http
 (`hosts.https_hosts`, which the transport probe asks and the transport check judges), text folding
 (`text.norm`, `text.contains_any`: the checks' keyword matching and the accessibility sampling) and
 the keyword lists of the data files (`keywords`: site map, 主動公開資訊 names). Kept here so
-crawler/ depends on checks/ only for the facts schema and this layer (tests/test_layout.py).
+crawler/ depends on checks/ only for the facts schema and this layer (tests/disclosure_audit/test_layout.py).
 """

@@ -2,7 +2,7 @@
 
 Why a generator: ~30 pages share one header/footer template and one block of classification meta;
 editing them by hand drifts. The built files are committed, so the server and the package need no
-build step; `tests/test_demo_site.py` fails when the committed files differ from what this script
+build step; `tests/disclosure_audit/test_demo_site.py` fails when the committed files differ from what this script
 produces. Every byte is deterministic (fixed zip timestamps, no clocks), so rebuilding is a no-op.
 
     python disclosure_audit/demo_site/_build/build.py          # rewrite the site
