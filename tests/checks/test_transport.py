@@ -254,7 +254,7 @@ def test_mixed_content_from_links_and_scripts():
 
 
 def _zh_ok(text: str) -> bool:
-    from test_zh_text import stray_words
+    from tests.e2e.test_zh_text import stray_words
 
     return stray_words(text) == [] or stray_words(text) == ["Chrome"]
 

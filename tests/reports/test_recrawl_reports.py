@@ -223,11 +223,10 @@ def test_a_real_recrawl_takes_the_trend_shortcut_with_the_full_comparisons_resul
     changes: all the trend adds to the entry, hence to every output) equals the full comparison."""
     from datetime import date
 
-    from test_incremental import build
-
     from checks import trend
     from disclosure_audit.options import AuditOptions
     from disclosure_audit.pipeline import audit_site
+    from tests.crawler.test_incremental import build
 
     build(site)
     audit = lambda: audit_site(AuditOptions(  # noqa: E731
@@ -289,12 +288,11 @@ def test_the_audit_step_finds_the_previous_audit_as_the_crawl_does_without_scrap
     import subprocess
     from datetime import date
 
-    from test_incremental import build
-
     from crawler.store import Store, previous_site_id
     from disclosure_audit import reuse
     from disclosure_audit.options import AuditOptions
     from disclosure_audit.pipeline import audit_site
+    from tests.crawler.test_incremental import build
 
     build(site)
     for _ in range(2):

@@ -312,7 +312,7 @@ def same_members(a: Path, b: Path) -> None:
 
 
 def test_xlsx_equals_openpyxl_on_the_sample_and_hostile_text(tmp_path: Path) -> None:
-    from test_reports import hostile_results
+    from tests.reports.test_reports import hostile_results
 
     sample = json.loads(SAMPLE.read_text(encoding="utf-8"))
     for name, results in (("sample", sample), ("hostile", hostile_results())):
