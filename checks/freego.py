@@ -16,7 +16,7 @@ Rules enforced (domain notes: docs/rules-freego.md):
 - A page whose `<meta http-equiv="refresh">` leaves at once is not the page axe tested: its axe
   result is set aside (`checks.accessibility.site_results`) and it is judged from these static
   facts only (listed in `accessibility.freego.static_only`).
-Facts come from crawler/static_a11y.py (`PageFacts.extra["freego"]`, `SiteFacts.artifacts.freego_assets`).
+Facts come from crawler/static_a11y.py (`PageFacts.artifacts.freego`, `SiteFacts.artifacts.freego_assets`).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def _pages(facts: SiteFacts) -> list[PageFacts]:
 
 
 def page_codes(page: PageFacts) -> dict[str, dict[str, Any]]:
-    return ((page.extra or {}).get("freego") or {}).get("codes") or {}
+    return (page.artifacts.freego or {}).get("codes") or {}
 
 
 def stylesheet_failures(facts: SiteFacts) -> dict[str, dict[str, dict[str, Any]]]:
@@ -86,7 +86,7 @@ def stylesheet_failures(facts: SiteFacts) -> dict[str, dict[str, dict[str, Any]]
 def _sheet_pages(pages: list[PageFacts]) -> dict[str, list[PageFacts]]:
     out: dict[str, list[PageFacts]] = {}
     for page in pages:
-        for url in ((page.extra or {}).get("freego") or {}).get("stylesheets", []):
+        for url in (page.artifacts.freego or {}).get("stylesheets", []):
             out.setdefault(url, []).append(page)
     return out
 
@@ -147,7 +147,7 @@ class FreegoStatic(Check):
             "level": level,
             "judged": judged,
             "not_judged": sorted(c for c in rules if c not in judged),
-            "pages_scanned": sum(1 for p in pages if (p.extra or {}).get("freego") is not None),
+            "pages_scanned": sum(1 for p in pages if p.artifacts.freego is not None),
             "stylesheets": {"scanned": sum(1 for i in sheets.values() if i.get("status") == 200),
                             "unreadable": sorted(u for u, i in sheets.items() if i.get("status") != 200)},
             "static_only": [{"url": p.url, "refresh": t} for p in pages if (t := refresh_target(p))],

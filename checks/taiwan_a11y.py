@@ -275,7 +275,7 @@ class TaiwanAccessibility(Check):
         ran = facts.a11y_status == "ok"
         # without the browser, the level claim is still judged on the static Freego facts
         # (checks/freego.py); a store older than those facts has none, and the rule is not run
-        static = any((p.extra or {}).get("freego") is not None for p in pages)
+        static = any(p.artifacts.freego is not None for p in pages)
         ctx.summary.setdefault("accessibility", {})["tw_rules"] = {
             "static": [r for r in self.meta.rules if r not in BROWSER_RULES],
             "browser": list(BROWSER_RULES),

@@ -187,11 +187,11 @@ def url_pattern(url: str) -> str:
 def template_signature(page: PageFacts) -> str:
     """A DOM-structure signature computed from stored facts (PageFacts holds no DOM).
 
-    A gatherer may store its own `extra["dom_signature"]` (e.g. landmark/heading tag paths); otherwise
+    A gatherer may store its own `artifacts.dom_signature` (e.g. landmark/heading tag paths); otherwise
     the signature is: URL pattern + heading-level sequence (consecutive repeats collapsed, first 12) +
     number of forms (capped at 3). Pages built from one CMS template share all three.
     """
-    own = page.extra.get("dom_signature") if page.extra else None
+    own = page.artifacts.dom_signature
     if own:
         return f"dom:{own}"
     levels: list[int] = []

@@ -162,7 +162,7 @@ class DistributedAgencySpider(RedisMixin, AgencySpider):
     def on_response(self, response: Any):  # noqa: ANN201
         for output in super().on_response(response):
             if isinstance(output, PageItem):
-                output.facts.extra["worker"] = self.worker_id
+                output.facts.artifacts.worker = self.worker_id
             yield output
         yield Acknowledge(response.request.meta.get("da_inflight", ""))
 

@@ -89,7 +89,7 @@ def test_recrawl_with_the_pass_audits_as_the_recrawl_without_it(site, tmp_path):
     try:
         def facts(site_id):
             f = store.load_site_facts(site_id)
-            return (sorted((p.url, p.depth, p.title, bool(p.extra.get("not_modified"))) for p in f.pages),
+            return (sorted((p.url, p.depth, p.title, bool(p.artifacts.not_modified)) for p in f.pages),
                     sorted((r.url, r.status, r.method, r.error, tuple(r.headers.items()))
                            for r in f.link_results.values()),
                     sorted((lk.source, lk.target) for lk in f.links))

@@ -623,11 +623,11 @@ class AgencySpider(Spider):
                 facts.encoding = encoding
                 facts.last_modified = _header(response, b"Last-Modified")
                 facts.etag = _header(response, b"ETag")
-                facts.extra["sha1"] = hashlib.sha1(response.body).hexdigest()
+                facts.artifacts.sha1 = hashlib.sha1(response.body).hexdigest()
                 if "download_stopped" in response.flags:
-                    facts.extra["truncated_at_bytes"] = meta.get("da_received", len(response.body))
+                    facts.artifacts.truncated_at_bytes = meta.get("da_received", len(response.body))
                     if meta.get("da_declared_length"):
-                        facts.extra["declared_length"] = meta["da_declared_length"]
+                        facts.artifacts.declared_length = meta["da_declared_length"]
                 yield PageItem(facts, parsed.links, result)
                 yield from self.follow_links([link.target for link in parsed.links], facts.depth)
                 return

@@ -21,6 +21,7 @@ from sqlalchemy import Integer, create_engine, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from checks.artifacts import PageArtifacts
 from checks.facts import A11yPageResult, Agency, LinkRef, LinkResult, PageFacts, SiteArtifacts, SiteFacts
 from crawler.store.schema import (
     A11yRow,
@@ -389,6 +390,8 @@ class Store:
                             small[name] = common.setdefault(small[name], small[name])
                     if small.get("final_url") == small.get("url"):
                         small["final_url"] = small.get("url")
+                    # the artifacts are stored under `extra`, as before they were typed (PageArtifacts)
+                    small["artifacts"], small["extra"] = PageArtifacts.from_extra(data.get("extra"))
                     if data.get("text"):  # an older store kept the text inside the facts
                         small["text"] = data["text"]
                     meta = data.get("meta")
@@ -397,7 +400,7 @@ class Store:
                     if depth is not None:
                         page.depth = depth
                     if reused is not None:
-                        page.extra["not_modified"] = True
+                        page.artifacts.not_modified = True
                     facts.pages.append(page)
                     page_strings[page.url] = page.url
                     if page.title:
@@ -458,6 +461,8 @@ def page_row(site_id: int, page: PageFacts) -> dict[str, Any]:
     """The `pages` row of one page: facts as JSON without the text, the text compressed beside it."""
     data = _shallow_dict(page)
     text = data.pop("text", "") or ""
+    del data["artifacts"]
+    data["extra"] = page.stored_extra()  # the stored form of the artifacts: unchanged keys (PageArtifacts)
     return {"site_id": site_id, "url": page.url, "url_hash": url_hash(page.url), "final_url": page.final_url,
             "status": page.status, "content_type": page.content_type, "size": page.size,
             "elapsed_s": page.elapsed_s, "last_modified": page.last_modified, "etag": page.etag,
