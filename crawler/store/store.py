@@ -21,8 +21,16 @@ from sqlalchemy import Integer, create_engine, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from checks.artifacts import PageArtifacts
-from checks.facts import A11yPageResult, Agency, LinkRef, LinkResult, PageFacts, SiteArtifacts, SiteFacts
+from checks.facts import (
+    A11yPageResult,
+    Agency,
+    LinkRef,
+    LinkResult,
+    PageArtifacts,
+    PageFacts,
+    SiteArtifacts,
+    SiteFacts,
+)
 from crawler.store.schema import (
     A11yRow,
     Base,
