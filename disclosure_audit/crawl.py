@@ -2,7 +2,7 @@
 
 The crawl runs in a child process: Twisted's reactor cannot be restarted, and a child keeps a hostile
 site's memory away from the caller (the CLI, a fleet run, a test). While the child crawls, the
-parent warms up what the audit step needs next (`prepare_post_crawl`).
+parent warms up what the audit step needs next (disclosure_audit.warmup.WarmUp).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 from crawler.store import Store
 from disclosure_audit.options import AuditError, AuditOptions
+from disclosure_audit.warmup import WarmUp
 
 
 def scrapy_settings(opts: AuditOptions) -> dict[str, Any]:
@@ -67,7 +68,7 @@ def crawl_site(opts: AuditOptions, db_url: str, site_id: int, start_method: str 
     child.start()
     _CHILDREN.add(child)
     try:
-        prepare_post_crawl()
+        WarmUp().run()
         child.join(opts.max_seconds + 120)
     finally:
         _CHILDREN.discard(child)
@@ -78,34 +79,6 @@ def crawl_site(opts: AuditOptions, db_url: str, site_id: int, start_method: str 
     if child.exitcode not in (0, None):
         raise AuditError(f"爬蟲程序異常結束（代碼 {child.exitcode}）/ the crawler process failed "
                          f"(exit code {child.exitcode})")
-
-
-# what the audit step imports after the crawl (reuse, gatherers, trend, report writers)
-_POST_CRAWL_MODULES = ("disclosure_audit.reuse", "crawler.search_probe", "crawler.soft404",
-                       "crawler.tls", "checks.scoring", "checks.trend", "reports.render", "reports.exports",
-                       "openpyxl", "openpyxl.cell", "openpyxl.styles", "openpyxl.utils", "zipfile")
-
-
-def prepare_post_crawl() -> None:
-    """While the crawl child runs, make this process ready for what follows: import the modules the
-    audit step and the report writers use and compile the report template (~1 s of a recrawl's
-    audit step, issue 6). The parent only waits for the child meanwhile; imported after the fork,
-    nothing is added to the child. Only a head start: whatever fails here is done again later."""
-    import importlib
-
-    for name in _POST_CRAWL_MODULES:
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001, S112 - a module that cannot be imported fails later, where it is used
-            continue
-    try:
-        from disclosure_audit.reuse import code_digest
-        from reports.render import warm_templates
-
-        code_digest()
-        warm_templates()
-    except Exception:  # noqa: BLE001, S110 - see above
-        pass
 
 
 def run_distributed(opts: AuditOptions, db_url: str, site_id: int) -> None:
