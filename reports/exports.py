@@ -15,17 +15,21 @@ results); none holds the findings, only the row being written and small per-rule
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import json
 import math
 import re
 import xml.etree.ElementTree as ET
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import quoteattr
 
 from checks.rules import contract_rules
+from checks.scoring import fingerprint_of
 from reports.i18n import entry_status, rule_title, status_text, strings
 from reports.streaming import LazyArray, StreamedList, atomic_text, items_of, iter_json, write_chunks
 
@@ -83,8 +87,6 @@ def count_findings(results: dict[str, Any]) -> int:
 def iter_finding_rows(results: dict[str, Any], lang: str) -> Iterator[list[Any]]:
     """One row per finding of every site (the table behind CSV, XLSX and ODS), made one at a time so
     that 100,000 findings never sit in memory as rows. One pass over each site's findings."""
-    from checks.scoring import fingerprint_of
-
     t = strings(lang)
     scored, not_counted, indeterminate = t["scored"], t["not_counted"], t["indeterminate_short"]
     titles: dict[str, str] = {}  # rule id -> title: a few dozen rules, tens of thousands of findings
@@ -276,9 +278,7 @@ def write_xlsx(results: dict[str, Any], path: Path, lang: str = "zh-TW") -> Path
     styles) with the header rows only; the data rows are then streamed into each sheet's XML in
     openpyxl's own format. Same file as openpyxl's write-only mode, in a fraction of the time
     (openpyxl spends ~20 µs per cell: 9 s for 40,000 findings) and without holding the rows."""
-    import io
-    import zipfile
-
+    # deferred: openpyxl (~0.15 s) only when report.xlsx is written
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -326,6 +326,7 @@ def write_xlsx(results: dict[str, Any], path: Path, lang: str = "zh-TW") -> Path
 
 
 def _column_letter(n: int) -> str:
+    # deferred: openpyxl only when report.xlsx is written
     from openpyxl.utils import get_column_letter
 
     return get_column_letter(max(1, n))
@@ -354,9 +355,6 @@ def write_ods(results: dict[str, Any], path: Path, lang: str = "zh-TW") -> Path:
     odfpy builds the whole document tree in memory (minutes and hundreds of MB for a large site), so
     the few elements a table needs are written directly into the ODF package; tests read the file
     back with odfpy."""
-    import zipfile
-    from xml.sax.saxutils import quoteattr
-
     def cell(value: Any) -> str:
         if isinstance(value, int | float) and not isinstance(value, bool):
             return (f'<table:table-cell office:value-type="float" office:value="{value}">'
@@ -420,8 +418,6 @@ def write_junit(results: dict[str, Any], path: Path, lang: str = "zh-TW") -> Pat
     """One test suite per site, one test case per rule: failure for error/warning findings, skipped
     when every finding of the rule is indeterminate, error when the site could not be audited.
     One pass over each site's findings (per rule: counts and at most 2 × JUNIT_LINES lines)."""
-    from checks.scoring import fingerprint_of
-
     root = ET.Element("testsuites", name="disclosure-audit")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for site in _sites(results):
@@ -493,8 +489,6 @@ _SARIF_LEVELS = {"error": "error", "warning": "warning", "notice": "note"}
 
 
 def _sarif_run(site: dict[str, Any], tool: dict[str, Any], run_info: dict[str, Any], lang: str) -> dict[str, Any]:
-    from checks.scoring import fingerprint_of
-
     skip = _indeterminate(site)
     agency = site.get("agency") if isinstance(site.get("agency"), dict) else {}
     findings = items_of(site.get("findings"))  # read twice: the rule table first, then the results

@@ -22,6 +22,7 @@ from typing import Any
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader
 from markupsafe import Markup
 
+from checks.scoring import fingerprint_of  # the one shared definition of a fingerprint
 from reports import exports
 from reports.i18n import LANGS, entry_status, feature_title, rule_title, status_text, strings
 from reports.streaming import atomic_text, items_of, write_chunks, write_json
@@ -247,8 +248,6 @@ def site_view(site: dict[str, Any], lang: str, max_rows: int | None = None) -> d
     the few thousand rows the capped tables hold. Besides those rows it keeps one group per broken
     link target (its distinct source pages, which the table counts) and one per accessibility rule;
     never the findings themselves."""
-    from checks.scoring import fingerprint_of  # the one shared definition of a fingerprint
-
     max_rows = check_max_rows(max_rows)
     t = strings(lang)
     scores = _dict(site.get("scores"))  # never changed: labelled copies are made below

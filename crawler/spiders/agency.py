@@ -56,6 +56,7 @@ from checks.facts import LinkResult
 from crawler.addresses import AddressPolicy, literal_ip
 from crawler.encoding import decode_html
 from crawler.extract import extract_page
+from crawler.incremental import PreviousCrawl
 from crawler.items import LinkResultItem, PageItem, SkippedItem, UnchangedPageItem, UnchangedPagesItem
 from crawler.revalidate import AS_VALIDATED, Politeness, revalidate, validator_headers
 
@@ -260,8 +261,6 @@ class AgencySpider(Spider):
             spider.scope_hosts, allow_all=crawler.settings.getbool("ALLOW_PRIVATE_ADDRESSES"), kinds=kinds)
         spider.default_maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
         if spider.previous_site_id is not None and spider.db_url:
-            from crawler.incremental import PreviousCrawl
-
             spider.previous = PreviousCrawl(spider.db_url, spider.previous_site_id)
             crawler.signals.connect(spider.previous.close, signal=signals.spider_closed)
             # a distributed worker acknowledges requests one by one; its pages stay Scrapy requests
