@@ -145,7 +145,7 @@ class Accessibility(Check):
             "pages_tested": len(tested),
             "detail": facts.a11y_detail,
             "axe_version": next((r.axe_version for r in tested if r.axe_version), None)
-            or facts.extra.get("axe_version"),
+            or facts.artifacts.axe_version,
             "pages_failed": [{"url": r.url, "error": r.error, **_not_served(r)} for r in facts.a11y
                              if r.status != "ok"],
             "sample": [{"url": r.url, "reason": r.reason, "template": r.template, "status": r.status,

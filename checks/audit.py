@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import pkgutil
 from collections.abc import Iterator
@@ -10,9 +9,10 @@ from collections.abc import Iterator
 import checks
 from checks.base import AuditContext, Check, Finding
 from checks.facts import SiteFacts
+from checks.identity import run_key
 
-_NOT_CHECK_MODULES = {"base", "facts", "audit", "results", "rules", "rules_doc", "scoring", "trend", "computed",
-                      "streamed"}
+_NOT_CHECK_MODULES = {"base", "facts", "identity", "audit", "results", "rules", "rules_doc", "scoring", "trend",
+                      "computed", "streamed"}
 
 
 def load_checks() -> list[type[Check]]:
@@ -46,18 +46,14 @@ def iter_findings(facts: SiteFacts, ctx: AuditContext) -> Iterator[Finding]:
     the contract requires: a caller can store them as they come, never holding them all (issue 6).
 
     A finding without a target is told apart by the same anchor its fingerprint uses (evidence
-    `example` or `item`): the ten `missing-disclosure-category` findings of one page are distinct.
+    `example` or `item`, checks.identity): the ten `missing-disclosure-category` findings of one page
+    are distinct.
     """
     seen: set[bytes] = set()  # a 12-byte digest per finding: 180,000 at 100,000 pages (issue 6)
     canonical_order(facts)
     for check_cls in load_checks():
         for finding in check_cls().iter_run(facts, ctx):
-            anchor = "" if finding.target else str(
-                finding.evidence.get("example") or finding.evidence.get("item") or ""
-            )
-            key = hashlib.blake2b("\x1f".join((finding.rule, finding.page, finding.target or "", anchor,
-                                                 "t" if finding.target is None else "")).encode(
-                "utf-8", "surrogatepass"), digest_size=12).digest()
+            key = run_key(finding.rule, finding.page, finding.target, finding.evidence)
             if key not in seen:
                 seen.add(key)
                 yield finding

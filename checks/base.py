@@ -7,13 +7,13 @@ date it judges against comes in `AuditContext.today`.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar, Literal
 
 from checks.facts import SiteFacts
+from checks.identity import fingerprint
 from checks.rules import Rule, rule_sets
 from checks.rules import rules as rules_table
 
@@ -95,10 +95,8 @@ class Finding:
 
     @property
     def fingerprint(self) -> str:
-        """Stable identity across runs (rule + page + target/selector), for trends and baselines."""
-        anchor = self.target or str(self.evidence.get("example") or self.evidence.get("item") or "")
-        raw = "\x1f".join((self.rule, self.page, anchor))
-        return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:16]
+        """Stable identity across runs, for trends and baselines (checks.identity.fingerprint)."""
+        return fingerprint(self.rule, self.page, self.target, self.evidence)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -441,8 +441,8 @@ class EnglishVersionCheck(Check):
 
 
 def gathered_documents(facts: SiteFacts) -> list[dict[str, Any]]:
-    """The document records of crawler/documents.py (`facts.extra["documents"]`), well-formed ones only."""
-    gathered = facts.extra.get("documents")
+    """The document records of crawler/documents.py (`facts.artifacts.documents`), well-formed ones only."""
+    gathered = facts.artifacts.documents
     docs = gathered.get("documents") if isinstance(gathered, dict) else None
     return [d for d in docs or [] if isinstance(d, dict) and d.get("url")]
 

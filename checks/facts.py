@@ -12,6 +12,8 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urldefrag, urlsplit
 
+from checks.artifacts import SiteArtifacts
+
 
 @dataclass(slots=True)
 class LinkRef:
@@ -136,7 +138,8 @@ class SiteFacts:
     a11y_status: str = "not_run"  # ok | not_run | failed
     a11y_detail: str | None = None
     a11y: list[A11yPageResult] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)  # e.g. site-search probe results
+    artifacts: SiteArtifacts = field(default_factory=SiteArtifacts)  # what the gatherers yielded, by name
+    extra: dict[str, Any] = field(default_factory=dict)  # bookkeeping only (finish reason, reuse digests)
 
     def page(self, url: str) -> PageFacts | None:
         """The page fetched at `url` (or whose final URL is `url`)."""
@@ -159,6 +162,10 @@ class SiteFacts:
         if table_lookup is not None:
             return table_lookup(source)
         return [link for link in self.links if link.source == source]
+
+    def stored_extra(self) -> dict[str, Any]:
+        """The store's `extra` column for this site: bookkeeping keys and the artifacts under their names."""
+        return {**self.extra, **self.artifacts.to_extra()}
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -16,7 +16,7 @@ Rules enforced (domain notes: docs/rules-freego.md):
 - A page whose `<meta http-equiv="refresh">` leaves at once is not the page axe tested: its axe
   result is set aside (`checks.accessibility.site_results`) and it is judged from these static
   facts only (listed in `accessibility.freego.static_only`).
-Facts come from crawler/static_a11y.py (`PageFacts.extra["freego"]`, `SiteFacts.extra["freego_assets"]`).
+Facts come from crawler/static_a11y.py (`PageFacts.extra["freego"]`, `SiteFacts.artifacts.freego_assets`).
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def page_codes(page: PageFacts) -> dict[str, dict[str, Any]]:
 
 def stylesheet_failures(facts: SiteFacts) -> dict[str, dict[str, dict[str, Any]]]:
     """Per scanned style sheet, its failing codes (crawler gatherer `freego_assets`)."""
-    sheets = (facts.extra.get("freego_assets") or {}).get("stylesheets") or {}
+    sheets = (facts.artifacts.freego_assets or {}).get("stylesheets") or {}
     return {url: info.get("codes") or {} for url, info in sheets.items()}
 
 
@@ -145,7 +145,7 @@ class FreegoStatic(Check):
         allowed = LEVELS[:LEVELS.index(level) + 1]
         rules = static_rules()
         judged = sorted(c for c, r in rules.items() if r["level"] in allowed)
-        sheets = (facts.extra.get("freego_assets") or {}).get("stylesheets") or {}
+        sheets = (facts.artifacts.freego_assets or {}).get("stylesheets") or {}
         ctx.summary.setdefault("accessibility", {})["freego"] = {
             "level": level,
             "judged": judged,
@@ -256,7 +256,7 @@ class BadgeSection6(Check):
         if home is None or not badge["present"]:
             return []  # no badge at all: tw-badge-missing says so
         images = home_badge_images(facts)
-        measured = (facts.extra.get("freego_assets") or {}).get("images") or {}
+        measured = (facts.artifacts.freego_assets or {}).get("images") or {}
         out = [f for img in images if (f := self._size(home, img, measured.get(img["url"]) or {}))]
         out += self._placement(home, images, badge, hosts)
         return out

@@ -33,7 +33,7 @@ UNVERIFIED_ZH = {"auth": "需要登入", "blocked": "伺服器拒絕存取", "ra
 
 
 def tls_key(url: str) -> str:
-    """The key of a host in facts.extra["tls"]: `host`, or `host:port` when the port is not 443."""
+    """The key of a host in facts.artifacts.tls: `host`, or `host:port` when the port is not 443."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     try:
@@ -155,7 +155,7 @@ class LinksCheck(Check):
     )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
-        tls = facts.extra.get("tls") or {}
+        tls = facts.artifacts.tls or {}
         # each distinct target is judged once; only the links to targets with a problem are then
         # visited, in page order (issue 6: ~500,000 links, tens of thousands of targets)
         judged_targets: dict[str, tuple[LinkResult, str, bool, bool]] = {}

@@ -70,10 +70,10 @@ def site_entry(facts: SiteFacts, findings: list[Finding] | None, ctx: AuditConte
         "findings": findings_json if findings_json is not None else [f.to_json() for f in findings or []],
         "coverage": coverage(facts),
     }
-    if facts.extra.get("footprint"):
-        entry["footprint"] = facts.extra["footprint"]
-    if facts.extra.get("tls"):
-        entry["tls"] = facts.extra["tls"]
+    if facts.artifacts.footprint:
+        entry["footprint"] = facts.artifacts.footprint
+    if facts.artifacts.tls:
+        entry["tls"] = facts.artifacts.tls
     for key, value in summary.items():
         entry.setdefault(key, value)
     return entry

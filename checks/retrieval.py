@@ -4,7 +4,7 @@ Rule: ../shared/domain/README.md §1 indicator `retrieval` (資訊檢索完整�
 paging and sorting by relevance, date or topic; a usable home page) and §6 (convention: 網站導覽,
 英文版, 站內搜尋, RSS — reported as notices). The search form is found in the stored forms of the
 crawled pages (`find_search_forms`); whether a real query returns results, paged and sortable, is
-measured by the gatherer crawler/search_probe.py and stored in `facts.extra["search"]`, which this
+measured by the gatherer crawler/search_probe.py and stored in `facts.artifacts.search`, which this
 check only judges. A search box outside any `<form>` (an input and a button wired by script, as in
 Hyweb's HyUI templates: 基隆市政府 mp.htm) is a site search too (`find_search_boxes`, from
 `PageFacts.search_inputs`); the probe cannot submit it, so whether it works stays unmeasured.
@@ -57,7 +57,7 @@ class RetrievalAids(FeatureCheck):
         box_pages = list(dict.fromkeys(page_url for page_url, _ in find_search_boxes(facts)))
         # a form whose search box has no query-like name (accesskey S, aria-label 搜尋…): still a search
         form_pages += [u for u, _ in find_search_boxes(facts, in_form=True) if u not in form_pages]
-        probe = facts.extra.get("search") if isinstance(facts.extra.get("search"), dict) else None
+        probe = facts.artifacts.search if isinstance(facts.artifacts.search, dict) else None
         ctx.summary.setdefault("services", {})["site-search"] = {
             "found": bool(forms or box_pages), "evidence": list(dict.fromkeys(form_pages + box_pages))[:10],
             "scripted": box_pages[:10], "probe": probe,

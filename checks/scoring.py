@@ -24,7 +24,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from checks.base import Finding
+from checks.identity import fingerprint_of
 from checks.rules import rules as rules_table
 
 DEFAULT_RUBRIC = Path(__file__).parent / "data" / "rubric.yaml"
@@ -322,16 +322,6 @@ def load_manual(path: str | Path, rubric: Rubric | None = None) -> dict[str, dic
 
 # --------------------------------------------------------------------------------------------------
 # Scoring
-
-
-def fingerprint_of(finding: dict[str, Any]) -> str:
-    """The finding's fingerprint, computed as checks.base.Finding does when results lack it."""
-    fp = finding.get("fingerprint")
-    if isinstance(fp, str) and fp:
-        return fp
-    return Finding(check=str(finding.get("check") or ""), rule=str(finding.get("rule") or ""),
-                   severity="notice", page=str(finding.get("page") or ""), target=finding.get("target"),
-                   detail="", evidence=dict(finding.get("evidence") or {})).fingerprint
 
 
 def _feature_state(site: dict[str, Any], path: str) -> bool | None:
@@ -641,5 +631,5 @@ def score_results(results: dict[str, Any], rubric: Rubric, manual: dict[str, Any
     results["rubric"] = {"version": rubric.version}
 
 
-__all__ = ["Rubric", "RubricError", "fingerprint_of", "load_manual", "load_rubric", "score_results",
+__all__ = ["Rubric", "RubricError", "load_manual", "load_rubric", "score_results",
            "score_site"]

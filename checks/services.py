@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from checks.base import AuditContext, Check, CheckMeta, Finding
+from checks.computed.keywords import feature_keywords, feature_url_patterns
 from checks.facts import LinkRef, PageFacts, SiteFacts, defrag, url_path
 from checks.textnorm import (
     MEMO_SIZE,
@@ -95,12 +96,10 @@ class Feature:
 def features() -> dict[str, Feature]:
     out = {}
     for fid, spec in load_yaml("service_features.yaml")["features"].items():
-        variants = [v["label"] for v in spec.get("variants") or ()]
         out[fid] = Feature(
             id=fid, family=spec["family"], indicator=spec["indicator"], severity=spec["severity"],
             expected=bool(spec.get("expected", True)), title_zh=spec["title_zh"], title_en=spec["title_en"],
-            keywords=tuple(dict.fromkeys([*(spec.get("keywords") or ()), *variants])),
-            url_patterns=tuple(re.compile(p, re.IGNORECASE) for p in spec.get("url_patterns") or ()),
+            keywords=feature_keywords(fid), url_patterns=feature_url_patterns(fid),
             allow_schemes=tuple(spec.get("allow_schemes") or ()),
             link_tags=tuple(spec.get("link_tags") or ("a", "area")),
         )

@@ -2,7 +2,7 @@
 
 Rule: 政府服務品質獎 資訊公開適切性與內容有效性「超連結均有效」(shared/domain/README.md §1); a page that
 says 查無資料 with status 200 is as dead to a citizen as a 404. Judged from the crawl's facts and from
-what each in-scope host answered for a path that cannot exist (facts.extra["not_found"], gathered by
+what each in-scope host answered for a path that cannot exist (facts.artifacts.not_found, gathered by
 crawler/soft404.py before judging), so the site's own not-found page is recognised, not guessed:
 
 - `redirect-home`: the target redirects to the home page. Confidence high when the host also sends
@@ -249,7 +249,7 @@ class Soft404Check(Check):
     )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
-        not_found = facts.extra.get("not_found") or {}
+        not_found = facts.artifacts.not_found or {}
         learned = {origin: _Learned(entry, facts) for origin, entry in not_found.items()}
         unknown = _Learned(None, facts)
         findings: list[Finding] = []

@@ -29,6 +29,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urldefrag, urlsplit
 
 from checks.base import AuditContext, Check, CheckMeta, Finding
+from checks.computed.keywords import feature_keywords, feature_url_patterns
+from checks.computed.text import contains_any
 from checks.facts import PageFacts, SiteFacts, defrag, url_hostname
 from checks.rules import rules as rules_table
 from checks.textnorm import link_index
@@ -46,7 +48,6 @@ _BADGE_SRC = re.compile(r"accessib|handicap|freego|無障礙|(^|/)(a|aa|aaa|a\+|
                         re.IGNORECASE)
 _LEVEL = re.compile(r"(AAA|AA|A\+|A)\s*(?:級|檢測|優先|等級|無障礙)", re.IGNORECASE)
 _CERT_ID = re.compile(r"^\d{14}$")
-_SITEMAP_WORDS = ("網站導覽", "網站地圖", "sitemap")
 _ALT_KEY = re.compile(r"alt\s*[+＋]\s*(?:shift\s*[+＋]\s*)?([A-Za-z])", re.IGNORECASE)
 MAX_PAGES_LISTED = 20
 # A+ was the old standard's level for priority 1 + 2 (無障礙網頁開發規範 1.0), i.e. today's AA.
@@ -178,8 +179,12 @@ def _may_name_host(url: str, hosts: tuple[str, ...]) -> bool:
 
 
 def _names_sitemap(text: str) -> bool:
-    lowered = text.lower()
-    return any(w in lowered for w in _SITEMAP_WORDS)
+    """Whether `text` names the site map: the sitemap feature's words (service_features.yaml)."""
+    return contains_any(text, feature_keywords("sitemap")) is not None
+
+
+def _addresses_sitemap(url: str) -> bool:
+    return any(p.search(url) for p in feature_url_patterns("sitemap"))
 
 
 def _grouped(items: list[tuple[Any, PageFacts]]) -> list[tuple[Any, list[PageFacts]]]:
@@ -327,15 +332,14 @@ class TaiwanAccessibility(Check):
         )]
 
     def _sitemap(self, facts: SiteFacts, pages: list[PageFacts]) -> list[Finding]:
-        # targets of a link whose text names the site map; the words hold no space, so testing each
-        # text alone is testing them joined with spaces (once per distinct text and target, issue 6)
+        # targets of a link whose text names the site map (once per distinct text and target, issue 6)
         index = link_index(facts)
         sitemap_targets = {defrag(link.target)[0]
                            for link in index.with_texts(t for t in index.by_text if _names_sitemap(t))
                            if link.tag in ("a", "area")}
         candidates = [p for p in pages
                       if p.url in sitemap_targets or _names_sitemap(" ".join([p.title] + [h for _, h in p.headings[:3]]))
-                      or "sitemap" in urlsplit(p.url).path.lower()]
+                      or _addresses_sitemap(urlsplit(p.url).path)]
         for page in candidates:
             keys = {m.group(1).upper() for m in _ALT_KEY.finditer(page.text)}
             if all(k in keys for k in REQUIRED_KEYS):

@@ -1,8 +1,9 @@
 """Text normalisation and keyword matching shared by the disclosure, services and title checks.
 
 Why one place: domain/README.md §2 asks that link texts, headings and titles be matched with
-full-width/half-width characters and 臺/台 normalised. Doing it the same way everywhere means a
-keyword in a data file matches the same texts in every check. Also holds the data-file loader,
+full-width/half-width characters and 臺/台 normalised. The folding itself (`norm`, `contains_any`,
+`KeywordGroups`) lives in checks/computed/text.py, which crawler/'s accessibility sampling uses too;
+it is re-exported here for the checks. Also holds the data-file loader,
 the character-bigram similarity used by `title-mismatch` and `dc-title-mismatch`, link liveness
 (`dead_reason`: evidence must be verified live, `UNVERIFIED` otherwise; `reason_text` words each
 reason in zh-TW and English), order-independent evidence caps (`Smallest`, `page_order`,
@@ -15,7 +16,6 @@ from __future__ import annotations
 import csv
 import heapq
 import re
-import unicodedata
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping
@@ -26,30 +26,19 @@ from typing import Any
 
 import yaml
 
+from checks.computed.text import (  # the folding lives there (crawler/ uses it too); the checks import it here
+    MEMO_SIZE,
+    norm_loose,
+)
+from checks.computed.text import KeywordGroups as KeywordGroups
+from checks.computed.text import contains_any as contains_any
+from checks.computed.text import norm as norm
 from checks.computed.urls import BROKEN_ERRORS, result_of
 from checks.facts import LinkRef, SiteFacts, defrag, url_scheme
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
-# Characters that carry no meaning when comparing labels: spaces, punctuation, symbols.
-_NOISE = re.compile(r"[\s\u3000\W_]+", re.UNICODE)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-
-
-_SPACE = re.compile(r"\s+")
-
-
-def norm(text: str | None) -> str:
-    """NFKC (full-width → half-width), 臺 → 台, case-folded, white space removed."""
-    if not text:
-        return ""
-    return _norm(text)
-
-
-# Caches and memos hold MEMO_SIZE entries at most: what repeats (menus, footers: a few hundred values)
-# comes back at once and stays; what is seen once (a page's own title, its links into itself: 500,000 at
-# 100,000 pages) must not pile up (issue 6: < 600 MB at 100,000 pages).
-MEMO_SIZE = 1 << 15
 
 
 def facts_memo(facts: SiteFacts, name: str, limit: int = MEMO_SIZE) -> dict[Any, Any]:
@@ -58,67 +47,6 @@ def facts_memo(facts: SiteFacts, name: str, limit: int = MEMO_SIZE) -> dict[Any,
     if memo is None or len(memo) >= limit:
         memo = facts.__dict__[name] = {}
     return memo
-
-
-@lru_cache(maxsize=MEMO_SIZE)  # menu and footer texts repeat on every page of a site
-def _norm(text: str) -> str:
-    return _SPACE.sub("", unicodedata.normalize("NFKC", text).replace("臺", "台").casefold())
-
-
-def norm_loose(text: str | None) -> str:
-    """`norm` without any punctuation or symbols: for similarity, not for keyword tests."""
-    if not text:
-        return ""
-    return _norm_loose(text)
-
-
-@lru_cache(maxsize=MEMO_SIZE)  # link texts and titles repeat on every page
-def _norm_loose(text: str) -> str:
-    return _NOISE.sub("", _norm(text))
-
-
-@lru_cache(maxsize=8192)
-def _norm_cached(keyword: str) -> str:
-    return norm(keyword)
-
-
-def contains_any(text: str | None, keywords: Iterable[str]) -> str | None:
-    """The first keyword (as written in the data file) whose normal form occurs in `text`."""
-    haystack = norm(text)
-    if not haystack:
-        return None
-    for keyword in keywords:
-        needle = _norm_cached(keyword)
-        if needle and needle in haystack:
-            return keyword
-    return None
-
-
-class KeywordGroups:
-    """Several named keyword lists matched against one text at once (the text is normalised once)."""
-
-    def __init__(self, groups: dict[Any, Iterable[str]]) -> None:
-        self.groups = {key: [n for n in (norm(w) for w in words) if n] for key, words in groups.items()}
-        self._memo: dict[str, list[Any]] = {}  # menus repeat on every page: match each text once
-
-    def _match_one(self, text: str) -> list[Any]:
-        hit = self._memo.get(text)
-        if hit is None:
-            hay = norm(text)
-            hit = [key for key, needles in self.groups.items() if hay and any(n in hay for n in needles)]
-            if len(self._memo) < MEMO_SIZE:
-                self._memo[text] = hit
-        return hit
-
-    def match(self, *texts: str | None) -> list[Any]:
-        """Keys of the groups with a keyword in any of `texts`, in group order."""
-        if len(texts) == 1:  # the common case (one link text): already in group order
-            return list(self._match_one(texts[0])) if texts[0] else []
-        found: set[Any] = set()
-        for text in texts:
-            if text:
-                found.update(self._match_one(text))
-        return [key for key in self.groups if key in found]
 
 
 @cache
@@ -683,3 +611,4 @@ def _page_specific_title(facts: SiteFacts, title: str) -> str:
         if loose:
             kept.append(loose)
     return " ".join(kept)
+

@@ -1,7 +1,7 @@
 """Transport security of the audited HTTPS hosts (issue 18, docs/rules-transport.md).
 
-Judges, per audited host, the facts crawler/tls.py (`facts.extra["tls"]`: presented chain, SCTs, dates)
-and crawler/transport.py (`facts.extra["transport"]`: http:// form, security headers, TLS 1.0/1.1) record,
+Judges, per audited host, the facts crawler/tls.py (`facts.artifacts.tls`: presented chain, SCTs, dates)
+and crawler/transport.py (`facts.artifacts.transport`: http:// form, security headers, TLS 1.0/1.1) record,
 and per HTTPS page the plain-http sub-resources it loads:
 
 - `tls-distrusted-by-chrome` (error): the certificate chains to a Chunghwa Telecom root Chrome stopped
@@ -86,8 +86,8 @@ class TransportCheck(Check):
     )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
-        tls = facts.extra.get("tls") or {}
-        transport = facts.extra.get("transport") or {}
+        tls = facts.artifacts.tls or {}
+        transport = facts.artifacts.transport or {}
         hosts = https_hosts(facts)
         findings: list[Finding] = []
         for key, _host, _port, page in hosts:

@@ -2,14 +2,14 @@
 
 Why: the service-quality plans ask for a regular update routine; an evaluator wants to see whether a
 site gets better between audits. Findings are matched by their stable fingerprint
-(rule + page + target/selector, see checks.base.Finding.fingerprint), never by position or wording.
+(rule + page + target/anchor, see checks.identity.fingerprint), never by position or wording.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from checks.scoring import fingerprint_of
+from checks.identity import fingerprint_of
 
 
 def _brief(f: dict[str, Any]) -> dict[str, Any]:

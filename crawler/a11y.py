@@ -34,10 +34,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from checks.computed.keywords import disclosure_section_names, feature_keywords, feature_url_patterns
+from checks.computed.search_forms import query_url, search_field
+from checks.computed.text import contains_any
 from checks.facts import A11yPageResult, PageFacts, SiteFacts
 
 AXE_CORE_VERSION = "4.10.2"
@@ -161,16 +164,10 @@ class A11yUnavailable(Exception):
 # sampling
 
 
-_DISCLOSURE_WORDS = ("主動公開", "政府資訊公開", "資訊公開")
-_SITEMAP_WORDS = ("網站導覽", "網站地圖", "sitemap", "site map")
 _CONTACT_WORDS = ("聯絡", "contact", "mailbox", "信箱")
 _SEARCH_URL = re.compile(r"search|query|搜尋|查詢", re.IGNORECASE)
 _DIGITS = re.compile(r"\d+")
 _SEARCH_PROBE = "政府資訊公開"
-
-
-def _norm(text: str) -> str:
-    return (text or "").replace("臺", "台").lower()
 
 
 def _is_html_page(page: PageFacts) -> bool:
@@ -222,40 +219,7 @@ def _matches(page: PageFacts, texts: dict[str, list[str]], words: Iterable[str])
     names = [page.title] + [h for _, h in page.headings[:3]] + texts.get(page.url, [])
     if page.final_url:
         names += texts.get(page.final_url, [])
-    hay = _norm(" ".join(names))
-    return any(_norm(w) in hay for w in words)
-
-
-def _is_search_form(form: dict[str, Any]) -> bool:
-    hay = _norm(" ".join([form.get("role", ""), form.get("id", ""), form.get("text", ""), form.get("action", "")]))
-    if "search" in hay or "搜尋" in hay or "查詢" in hay:
-        return True
-    return any(
-        i.get("type") == "search" or re.search(r"^(q|query|keyword|kw|search)", i.get("name", ""), re.I)
-        for i in form.get("inputs", [])
-    )
-
-
-def _search_probe_url(form: dict[str, Any]) -> str | None:
-    """The results page a GET search form leads to, with a neutral query (what an auditor would type)."""
-    if form.get("method", "get") != "get" or not form.get("action", "").startswith(("http://", "https://")):
-        return None
-    params: list[tuple[str, str]] = []
-    text_done = False
-    for i in form.get("inputs", []):
-        name, kind = i.get("name"), i.get("type", "")
-        if not name or i.get("tag") == "button" or kind in ("submit", "button", "image", "reset", "file"):
-            continue
-        if kind == "hidden":
-            params.append((name, i.get("value", "")))
-        elif not text_done and kind in ("", "text", "search"):
-            params.append((name, _SEARCH_PROBE))
-            text_done = True
-    if not text_done:
-        return None
-    parts = urlsplit(form["action"])
-    query = urlencode(parse_qsl(parts.query, keep_blank_values=True) + params)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+    return contains_any(" ".join(names), words) is not None
 
 
 @dataclass
@@ -288,14 +252,14 @@ def not_served_result(url: str, reason: str, template: str, problem: NotServed,
 
 def _search_candidates(facts: SiteFacts, pages: list[PageFacts], by_url: dict[str, PageFacts]) -> list[str]:
     """Results pages, best first: crawled form targets, crawled search-like URLs, then probe URLs."""
-    forms = [f for p in pages for f in p.forms if _is_search_form(f)]
+    forms = [(f, name) for p in pages for f in p.forms if (name := search_field(f))]
     out: list[str] = []
-    for form in forms:
+    for form, _ in forms:
         target = facts.page(form.get("action", ""))
         if target is not None and target.url in by_url:
             out.append(target.url)
     out += [p.url for p in pages if _SEARCH_URL.search(urlsplit(p.url).path + "?" + urlsplit(p.url).query)]
-    out += [u for u in map(_search_probe_url, forms) if u]
+    out += [u for u in (query_url(form, name, _SEARCH_PROBE) for form, name in forms) if u]
     return list(dict.fromkeys(out))
 
 
@@ -361,11 +325,12 @@ def plan_sample(facts: SiteFacts, options: A11yOptions) -> SamplePlan:
     home = facts.page(facts.agency.url) if facts.agency.url else None
     home = home if home is not None and home.url in by_url else min(pages, key=lambda p: p.depth)
     take("home", [home.url])
-    take("disclosure", [p.url for p in pages if _matches(p, texts, _DISCLOSURE_WORDS)], count=3)
+    take("disclosure", [p.url for p in pages if _matches(p, texts, disclosure_section_names())], count=3)
     take("sitemap", [p.url for p in pages
-                     if _matches(p, texts, _SITEMAP_WORDS) or "sitemap" in urlsplit(p.url).path.lower()])
+                     if _matches(p, texts, feature_keywords("sitemap"))
+                     or any(pattern.search(urlsplit(p.url).path) for pattern in feature_url_patterns("sitemap"))])
     take("search", _search_candidates(facts, pages, by_url))
-    form_pages = [p.url for p in pages if any(not _is_search_form(f) for f in p.forms)]
+    form_pages = [p.url for p in pages if any(search_field(f) is None for f in p.forms)]
     take("form", list(dict.fromkeys(form_pages + [p.url for p in pages if p.forms])))
     contact = [p.url for p in pages if _matches(p, texts, _CONTACT_WORDS)]
     take("contact", list(dict.fromkeys(contact + [p.url for p in pages if re.search(r"contact|mailbox", p.url, re.I)])))
@@ -501,7 +466,7 @@ def known_not_served(facts: SiteFacts, url: str) -> NotServed | None:
 
 def search_probe_failure(facts: SiteFacts, url: str) -> NotServed | None:
     """The site-search probe's answer (crawler/search_probe.py) for the endpoint `url` submits to."""
-    probe = facts.extra.get("search") if facts.extra else None
+    probe = facts.artifacts.search
     if not isinstance(probe, dict):
         return None
     action = str(probe.get("action") or "")
@@ -923,4 +888,4 @@ def apply_to_facts(facts: SiteFacts, run: A11yRun) -> None:
     facts.a11y_status = run.status
     facts.a11y_detail = run.detail
     facts.a11y = list(run.results)
-    facts.extra["axe_version"] = run.axe_version  # the key disclosure_audit/gatherers.py reads
+    facts.artifacts.axe_version = run.axe_version  # the artifact the results writer reads

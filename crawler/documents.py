@@ -26,9 +26,9 @@ MAX_CHARS of text and MAX_UNZIPPED bytes inside a zip container (ODF, OOXML). Re
 crawl's User-Agent and follow redirects only on the audited hosts. No timing is recorded: the
 record is the same for the same documents, so an unchanged recrawl can reuse its findings.
 
-Pipeline wiring (disclosure_audit/gatherers.py `gather_documents`, after gather_not_found):
+Pipeline wiring (disclosure_audit/gatherers.py `probe_documents`, after not_found):
 
-    facts.extra["documents"] = gather_documents(facts, timeout=..., user_agent=_user_agent())
+    facts.artifacts.documents = gather_documents(facts, timeout=..., user_agent=_user_agent())
 """
 
 from __future__ import annotations

@@ -8,10 +8,12 @@ at hand; malformed HTML, NUL bytes and odd encodings must never raise here.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
@@ -33,6 +35,9 @@ _BLOCK_TAGS = {
 }
 _SKIP_TEXT_TAGS = {"script", "style", "noscript", "template", "head"}
 _WS = re.compile(r"[ \t\r\f\v\u3000\xa0]+")
+# a line of joined text parts that `clean` leaves non-empty (\s is str.isspace, what strip removes);
+# group 1 starts at its first non-blank character, the match ends at its line break
+_TEXT_LINE = re.compile(r"^[^\S\n]*(\S[^\n]*)", re.MULTILINE)
 _SCHEME_WITHOUT_HOST = re.compile(r"^https?:(?!//[^/?#\s])", re.IGNORECASE)
 _REFRESH_URL = re.compile(r"""url\s*=\s*['"]?([^'";]+)""", re.IGNORECASE)
 
@@ -53,14 +58,56 @@ class ParsedPage:
     links: list[LinkRef]
 
 
+class _ElementIndex:
+    """One pass over the page's nodes: their document order (which also keeps lxml's element proxies
+    alive, so later passes reuse them instead of building new ones), the anchors a fragment can
+    name, and the first element per id and the first `<a>` per name (accesskey targets)."""
+
+    def __init__(self, root: etree._Element) -> None:
+        self.order: dict[Any, int] = {}
+        self.anchors: list[str] = []
+        self.ids: dict[str, Any] = {}
+        self.names: dict[str, Any] = {}
+        self._texts: dict[Any, str] = {}
+        anchors = self.anchors
+        for i, el in enumerate(root.iter()):
+            self.order[el] = i
+            if not isinstance(el.tag, str):
+                continue
+            ident = el.get("id")
+            if ident is not None:
+                self.ids.setdefault(ident, el)
+            name = el.get("name") if el.tag == "a" else None
+            if name is not None:
+                self.names.setdefault(name, el)
+            if len(anchors) < MAX_ANCHORS:
+                if ident:
+                    anchors.append(ident)
+                if name:
+                    anchors.append(name)
+
+    def text_of(self, el: etree._Element) -> str:
+        """`el.text_content()`, read once per element (the link texts and dom_scan both need it)."""
+        text = self._texts.get(el)
+        if text is None:
+            text = self._texts[el] = el.text_content()
+        return text
+
+    def target(self, fragment: str) -> Any:
+        """The first element in document order with id `fragment`, or `<a name>` `fragment`."""
+        found = [el for el in (self.ids.get(fragment), self.names.get(fragment)) if el is not None]
+        return min(found, key=self.order.__getitem__) if found else None
+
+
 def clean(text: str | None) -> str:
     """Collapse white space (including full-width spaces) into single spaces."""
     return _WS.sub(" ", text or "").strip()
 
 
 def parse_document(html: str) -> etree._Element | None:
-    html = html.replace("\x00", "")
-    if not html.strip():
+    if "\x00" in html:
+        html = html.replace("\x00", "")
+    if not html or html.isspace():  # `not html.strip()` without copying the page
         return None
     try:
         return lxml.html.document_fromstring(html)
@@ -71,52 +118,140 @@ def parse_document(html: str) -> etree._Element | None:
             return None
 
 
-def visible_text(root: etree._Element) -> str:
-    """Page text with block elements on their own lines, so labelled dates stay on one line."""
-    return visible_text_regions(root, None)[0]
-
-
 def visible_text_regions(root: etree._Element, regions: TextRegions | None) -> tuple[str, list[list[Any]]]:
     """`visible_text`, and with `regions` the region runs of its lines (`TextRegions.lines`)."""
+    if regions is None:
+        return visible_text(root), []
+    return _read_text(root, regions)[:2]
+
+
+def _read_text(root: etree._Element, regions: TextRegions) -> tuple[str, list[list[Any]], int | None]:
+    """The visible text, its region runs and its footer line (`footer_line`), from one walk."""
+    walk = _TextWalk(regions)
+    body = root.find(".//body")
+    walk.walk(body if body is not None else root, None)
+    text, runs = regions.lines(walk.parts, walk.changes)
+    return text, runs, walk.footer_line(text)
+
+
+class _TextWalk:
+    """One walk of the page in document order: the text parts `visible_text` joins, the region of
+    each part kept as run starts only (`changes`: part index, region), the label/value pairs, and the
+    parts the page's first footer marker spans (`footer_line`)."""
+
+    def __init__(self, regions: TextRegions) -> None:
+        self.regions = regions
+        self.parts: list[str] = []
+        self.changes: list[tuple[int, str]] = []
+        self.last_kind: str | None = None
+        self.footer_markers = _footer_markers()
+        self.footer: etree._Element | None = None  # the first footer marker, once met
+        self.footer_span: tuple[int, int] | None = None  # its parts, None when walked apart
+
+    def _change(self, kind: str) -> None:
+        """The next part starts a run of region `kind` (the caller compares with `last_kind`)."""
+        self.changes.append((len(self.parts), kind))
+        self.last_kind = kind
+
+    def walk(self, el: etree._Element, inherited: Inherited | None) -> None:
+        tag = el.tag
+        if not isinstance(tag, str):
+            return  # a comment or processing instruction: no text, no children (its tail is the parent's)
+        lower = tag.lower()
+        if lower in _SKIP_TEXT_TAGS:
+            if self.footer is None:  # footer_line looks inside what the text leaves out
+                self.footer = next((e for e in el.iter() if isinstance(e.tag, str)
+                                    and _is_footer_marker(e, self.footer_markers)), None)
+            return
+        role = el.get("role")
+        key = (el.get("id"), el.get("class"))
+        best, footer_token = _TOKEN_MARKERS.get(key) or _token_markers(*key)
+        regions = self.regions
+        if inherited is None or role is not None or best is not None or lower in regions.markers.tags \
+                or el in regions.file_rows or el in regions.boundaries:
+            inherited = regions.enter(el, inherited, lower, role, best)
+        elif not inherited[2] and lower in regions.markers.scopes:  # `enter` without a marker to read
+            inherited = inherited[0], inherited[1], True
+        if tag == "time" or tag == "dt":
+            regions.mark_pair(el, tag, len(self.parts))
+        at_footer = False
+        if self.footer is None and (footer_token or role is not None or tag in self.footer_markers["tags"]) \
+                and _footer_marker_from(el, tag, role, footer_token, self.footer_markers):
+            self.footer, at_footer, start = el, True, len(self.parts)
+        # the parts' region is compared inline, not in a call per part: this loop runs for every node
+        parts, region = self.parts, inherited[0]
+        block = lower in _BLOCK_TAGS
+        text = el.text
+        if block or text:
+            kind = region or regions.position
+            if kind != self.last_kind:
+                self._change(kind)
+            if block:
+                parts.append("\n")
+            if text:
+                parts.append(text)
+        walk = self.walk
+        for child in el:
+            walk(child, inherited)
+            tail = child.tail
+            if tail:
+                kind = region or regions.position
+                if kind != self.last_kind:
+                    self._change(kind)
+                parts.append(tail)
+        if block:
+            kind = region or regions.position
+            if kind != self.last_kind:
+                self._change(kind)
+            parts.append("\n")
+        if at_footer:
+            self.footer_span = start, len(self.parts)
+
+    def footer_line(self, text: str) -> int | None:
+        """`footer_line(root, text)`, from the parts already read."""
+        if self.footer is None:
+            return None
+        if self.footer_span is None or self.footer.find(".//body") is not None:
+            own = visible_text(self.footer)
+        else:
+            own = _join_lines(self.parts[self.footer_span[0]:self.footer_span[1]])
+        return _footer_line_of(own, text)
+
+
+def _join_lines(parts: list[str]) -> str:
+    lines = (clean(line) for line in "".join(parts).split("\n"))
+    return "\n".join(line for line in lines if line)[:MAX_TEXT_CHARS]
+
+
+def visible_text(root: etree._Element) -> str:
+    """Page text with block elements on their own lines, so labelled dates stay on one line."""
     parts: list[str] = []
-    kinds: list[str] = []  # the region of each part, as it stood when the part was read
 
-    def add(piece: str, inherited: tuple[str, bool] | None) -> None:
-        parts.append(piece)
-        if regions is not None:
-            kinds.append(regions.kind(inherited))
-
-    def walk(el: etree._Element, inherited: tuple[str, bool] | None) -> None:
+    def walk(el: etree._Element) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
         if tag.lower() in _SKIP_TEXT_TAGS:
             return
-        if regions is not None and tag:
-            inherited = regions.enter(el, inherited)
-            if tag in ("time", "dt"):
-                regions.mark_pair(el, tag, len(parts))
         block = tag.lower() in _BLOCK_TAGS
         if block:
-            add("\n", inherited)
+            parts.append("\n")
         if el.text and tag:
-            add(el.text, inherited)
+            parts.append(el.text)
         for child in el:
-            walk(child, inherited)
+            walk(child)
             if child.tail:
-                add(child.tail, inherited)
+                parts.append(child.tail)
         if block:
-            add("\n", inherited)
+            parts.append("\n")
 
     body = root.find(".//body")
-    walk(body if body is not None else root, None)
-    if regions is None:
-        lines = (clean(line) for line in "".join(parts).split("\n"))
-        return "\n".join(line for line in lines if line)[:MAX_TEXT_CHARS], []
-    return regions.lines(parts, kinds)
+    walk(body if body is not None else root)
+    return _join_lines(parts)
 
 
-def element_text(el: etree._Element) -> str:
-    """Link text as a reader meets it: text content, else image alt, else title / aria-label."""
-    text = clean(el.text_content()) if el.tag not in ("img", "link", "iframe", "frame") else ""
+def element_text(el: etree._Element, text_of: Callable[[etree._Element], str] | None = None) -> str:
+    """Link text as a reader meets it: text content, else image alt, else title / aria-label.
+    `text_of(el)` is `el.text_content()`, remembered (`_ElementIndex.text_of`)."""
+    text = clean(text_of(el) if text_of else el.text_content()) if el.tag not in ("img", "link", "iframe", "frame") else ""
     if not text:
         alts = [clean(img.get("alt")) for img in el.iter("img") if img.get("alt")]
         text = " ".join(a for a in alts if a)
@@ -150,21 +285,11 @@ def extract_page(html: str, url: str, *, final_url: str | None = None) -> Parsed
             facts.meta.setdefault(key.strip().lower(), []).append((meta.get("content") or "").strip())
         elif meta.get("charset"):
             facts.meta.setdefault("charset", []).append(meta.get("charset").strip())
-    regions = TextRegions.of(root)
-    facts.text, facts.text_regions = visible_text_regions(root, regions)
+    index = _ElementIndex(root)
+    regions = TextRegions.of(root, index)
+    facts.text, facts.text_regions, footer_at = _read_text(root, regions)
     facts.label_values = regions.label_values
-
-    anchors: list[str] = []
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue
-        if el.get("id"):
-            anchors.append(el.get("id"))
-        if el.tag == "a" and el.get("name"):
-            anchors.append(el.get("name"))
-        if len(anchors) >= MAX_ANCHORS:
-            break
-    facts.anchors = anchors
+    facts.anchors = index.anchors
 
     for form in root.iter("form"):
         inputs = []
@@ -196,14 +321,13 @@ def extract_page(html: str, url: str, *, final_url: str | None = None) -> Parsed
                 "title": el.get("title") or "",
             })
     facts.search_inputs = search_inputs(root)
-    footer_at = footer_line(root, facts.text)
     if footer_at is not None:
         facts.extra["footer_line"] = footer_at
     noscript = root.find(".//noscript")
     if noscript is not None:
         facts.noscript = clean(noscript.text_content())[:500]
-    facts.images = images(root, base_url)
-    facts.extra["freego"] = dom_scan(root, base_url)
+    facts.images = images(root, base_url, index.order)
+    facts.extra["freego"] = dom_scan(root, base_url, index.text_of)
 
     links: list[LinkRef] = []
     for tag, attr in LINK_ATTRS:
@@ -213,7 +337,7 @@ def extract_page(html: str, url: str, *, final_url: str | None = None) -> Parsed
                 continue
             if tag == "link" and (el.get("rel") or "").lower() in ("dns-prefetch", "preconnect"):
                 continue
-            links.append(LinkRef(url, resolve(base_url, raw), element_text(el), tag))
+            links.append(LinkRef(url, resolve(base_url, raw), element_text(el, index.text_of), tag))
             if len(links) >= MAX_LINKS_PER_PAGE:
                 break
     page_scheme = (final_url or url).split(":", 1)[0].lower()
@@ -233,12 +357,13 @@ MAX_IMAGES = 500
 _FOOTER_HINT = re.compile(r"foot", re.IGNORECASE)
 
 
-def images(root: etree._Element, base_url: str) -> list[dict[str, Any]]:
+def images(root: etree._Element, base_url: str, order: dict[Any, int] | None = None) -> list[dict[str, Any]]:
     """`<img>` facts: src and alt (None = no attribute); for the badge rules (辦法 §6) also the
     width/height attributes when set, the link around the image (`link`), whether it sits in the
     page's footer (`footer`: a `<footer>`, role contentinfo, or an id/class naming foot) and where
-    it comes in document order (`position`, 0 = first element, 1 = last)."""
-    order = {el: i for i, el in enumerate(root.iter())}
+    it comes in document order (`position`, 0 = first element, 1 = last; `order`: `_ElementIndex`)."""
+    if order is None:
+        order = {el: i for i, el in enumerate(root.iter())}
     total = max(1, len(order) - 1)
     out: list[dict[str, Any]] = []
     for img in root.iter("img"):
@@ -353,13 +478,46 @@ def _footer_markers() -> _FooterMarkers:
 
 
 def _is_footer_marker(el: etree._Element, markers: _FooterMarkers) -> bool:
-    if el.tag in markers["tags"]:
+    return _footer_marker_from(el, el.tag, el.get("role"), _token_markers(el.get("id"), el.get("class"))[1],
+                               markers)
+
+
+def _footer_marker_from(el: etree._Element, tag: Any, role: str | None, footer_token: bool,
+                        markers: _FooterMarkers) -> bool:
+    """`_is_footer_marker` with the element's tag, role and `_token_markers` footer flag at hand."""
+    if tag in markers["tags"]:
         return not any(a.tag in markers["scopes"] for a in el.iterancestors())  # an article's own footer
-    if (el.get("role") or "").strip().lower() in markers["roles"]:
+    if role and role.strip().lower() in markers["roles"]:
         return True
-    tokens = f"{el.get('id') or ''} {el.get('class') or ''}".lower().split()
-    prefixes = tuple(markers["prefixes"])
-    return any(token.startswith(prefixes) for token in tokens)
+    return footer_token
+
+
+_TOKEN_MARKERS: dict[tuple[str | None, str | None], tuple[str | None, bool]] = {}
+MAX_TOKEN_MARKERS = 50_000  # distinct (id, class) pairs remembered; most pages share their classes
+
+
+def _token_markers(ident: str | None, classes: str | None) -> tuple[str | None, bool]:
+    """What an element's id and class tokens mark (case-insensitive): the region the strongest token
+    names (page_regions.yaml `tokens`, files before chrome before content), and whether a token
+    starts a footer (content_rules.yaml `footer.token_prefixes`). Remembered per value pair."""
+    key = (ident, classes)
+    known = _TOKEN_MARKERS.get(key)
+    if known is not None:
+        return known
+    m = region_markers()
+    tokens = f"{ident or ''} {classes or ''}".lower().split()
+    seen = set()
+    for token in tokens:
+        region = m.tokens.get(token) or next((r for prefix, r in m.prefixes if token.startswith(prefix)), None)
+        if region:
+            seen.add(region)
+    best = next((r for r in _TOKEN_PRIORITY if r in seen), None)
+    prefixes = tuple(_footer_markers()["prefixes"])
+    known = best, any(token.startswith(prefixes) for token in tokens)
+    if len(_TOKEN_MARKERS) >= MAX_TOKEN_MARKERS:
+        _TOKEN_MARKERS.clear()
+    _TOKEN_MARKERS[key] = known
+    return known
 
 
 def footer_line(root: etree._Element, text: str) -> int | None:
@@ -376,14 +534,18 @@ def footer_line(root: etree._Element, text: str) -> int | None:
     body = root.find(".//body")
     for el in (body if body is not None else root).iter():
         if isinstance(el.tag, str) and _is_footer_marker(el, markers):
-            own = visible_text(el)
-            if not own:
-                return None
-            at = text.rfind(own)  # the last copy: a mega menu at the top often repeats a fat footer
-            while at > 0 and text[at - 1] != "\n":
-                at = text.rfind(own, 0, at + len(own) - 1)
-            return None if at < 0 else text.count("\n", 0, at)
+            return _footer_line_of(visible_text(el), text)
     return None
+
+
+def _footer_line_of(own: str, text: str) -> int | None:
+    """The line of `text` where the footer's own text `own` starts (its last copy at a line start)."""
+    if not own:
+        return None
+    at = text.rfind(own)  # the last copy: a mega menu at the top often repeats a fat footer
+    while at > 0 and text[at - 1] != "\n":
+        at = text.rfind(own, 0, at + len(own) - 1)
+    return None if at < 0 else text.count("\n", 0, at)
 
 
 def resolve(base: str, raw: str) -> str:
@@ -392,10 +554,45 @@ def resolve(base: str, raw: str) -> str:
     scheme_only = _SCHEME_WITHOUT_HOST.match(raw)
     if scheme_only:
         return raw  # `http:`, `http:/x`, `http:x`, `http://`: malformed, kept as written
+    if raw[:1] == "/" and raw[1:2] != "/" and base:
+        return _join_absolute_path(base, raw)
     try:
         return urljoin(base, raw)
     except ValueError:
         return raw
+
+
+_ORIGINS: dict[str, tuple[str, str] | None] = {}
+_ABSOLUTE_PATH_JOINS: dict[tuple[str, str, str], str] = {}
+MAX_JOINS = 20_000  # remembered per process; a site's menus repeat the same links on every page
+
+
+def _join_absolute_path(base: str, raw: str) -> str:
+    """`urljoin(base, raw)` for a `/path` reference: it depends on the base's scheme and host only
+    (RFC 3986 §5.2.2; urllib's code path reads no other part of the base), so the result is
+    remembered per (scheme, host, reference) and the menus every page repeats are joined once."""
+    origin = _ORIGINS.get(base)
+    if origin is None and base not in _ORIGINS:
+        try:
+            parts = urlsplit(base)
+            origin = (parts.scheme, parts.netloc)
+        except ValueError:
+            origin = None
+        if len(_ORIGINS) >= MAX_JOINS:
+            _ORIGINS.clear()
+        _ORIGINS[base] = origin
+    key = (*origin, raw) if origin is not None else None
+    joined = _ABSOLUTE_PATH_JOINS.get(key) if key else None
+    if joined is None:
+        try:
+            joined = urljoin(base, raw)
+        except ValueError:
+            return raw
+        if key:
+            if len(_ABSOLUTE_PATH_JOINS) >= MAX_JOINS:
+                _ABSOLUTE_PATH_JOINS.clear()
+            _ABSOLUTE_PATH_JOINS[key] = joined
+    return joined
 
 
 # ---------------------------------------------------------------------------------------------
@@ -447,10 +644,6 @@ def _is_file_link(href: str, extensions: frozenset[str]) -> bool:
     return "." in last and last.rsplit(".", 1)[1].lower() in extensions
 
 
-def _document_position(el: etree._Element) -> int:
-    return int(el.xpath("count(preceding::*) + count(ancestor::*)"))
-
-
 Inherited = tuple[str | None, bool, bool]  # (region of the nearest marker, from a strong marker, inside a scope)
 
 
@@ -476,21 +669,22 @@ class TextRegions:
         self.label_values: list[dict[str, Any]] = []  # filled by `lines`
 
     @classmethod
-    def of(cls, root: etree._Element) -> TextRegions:
+    def of(cls, root: etree._Element, index: _ElementIndex | None = None) -> TextRegions:
         """The regions of the page `root`: accesskey boundaries and attachment rows found first."""
         markers = region_markers()
+        index = index or _ElementIndex(root)
         keyed: list[tuple[Any, str]] = []
         file_rows: set[Any] = set()
         for a in root.iter("a"):
             key = (a.get("accesskey") or "").strip().upper()
             if key in markers.keys:
-                keyed.append((_accesskey_start(root, a), markers.keys[key]))
+                keyed.append((_accesskey_start(index, a), markers.keys[key]))
             href = a.get("href")
             if href and _is_file_link(href, markers.file_extensions):
                 row = next(a.iterancestors(*markers.file_items), None)
                 if row is not None:
                     file_rows.add(row)
-        ordered = sorted({id(el): (_document_position(el), el, kind) for el, kind in keyed}.values(),
+        ordered = sorted({id(el): (index.order[el], el, kind) for el, kind in keyed}.values(),
                          key=lambda item: item[0])
         boundaries: dict[Any, str] = {}
         wraps_chrome: set[Any] = set()
@@ -510,14 +704,19 @@ class TextRegions:
     def kind(self, inherited: Inherited | None) -> str:
         return inherited[0] if inherited and inherited[0] else self.position
 
-    def enter(self, el: etree._Element, inherited: Inherited | None) -> Inherited:
-        """The region state inside `el` (and the accesskey position once `el` is reached)."""
+    def enter(self, el: etree._Element, inherited: Inherited | None, tag: str | None = None,
+              role: str | None = None, best: str | None | bool = False) -> Inherited:
+        """The region state inside `el` (and the accesskey position once `el` is reached). `tag`
+        (lower case), `role` and `best` (`_token_markers`) may be given when the caller has them."""
         region, strong, in_scope = inherited or (None, False, False)
         start = self.boundaries.get(el)
         if start is not None:
             self.position = start
-        tag = el.tag.lower()
-        found = self._marker(el, tag, in_scope)
+        if tag is None:
+            tag, role = el.tag.lower(), el.get("role")
+        if best is False:
+            best = _token_markers(el.get("id"), el.get("class"))[0]
+        found = self._marker(el, tag, in_scope, role, best)
         if found is not None:
             new, new_strong = found
             opposite = region in (REGION_CONTENT, REGION_CHROME) and new != region
@@ -525,9 +724,10 @@ class TextRegions:
                 region, strong = new, new_strong
         return region, strong, in_scope or tag in self.markers.scopes
 
-    def _marker(self, el: etree._Element, tag: str, in_scope: bool) -> tuple[str, bool] | None:
+    def _marker(self, el: etree._Element, tag: str, in_scope: bool, role_attr: str | None,
+                best: str | None) -> tuple[str, bool] | None:
         m = self.markers
-        role = (el.get("role") or "").strip().lower().split(" ", 1)[0]
+        role = role_attr.strip().lower().split(" ", 1)[0] if role_attr else ""
         found: tuple[str, bool] | None = None
         if role in m.roles:
             found = m.roles[role], True
@@ -536,14 +736,6 @@ class TextRegions:
         elif el in self.file_rows:
             return REGION_FILES, False
         else:
-            seen = set()
-            for attr in ("id", "class"):
-                for token in (el.get(attr) or "").lower().split():
-                    region = m.tokens.get(token) or next(
-                        (r for prefix, r in m.prefixes if token.startswith(prefix)), None)
-                    if region:
-                        seen.add(region)
-            best = next((r for r in _TOKEN_PRIORITY if r in seen), None)
             found = (best, False) if best else None
         if found is None:
             return None
@@ -570,36 +762,33 @@ class TextRegions:
         if pair["label"] and (pair["value"] or pair.get("datetime")):
             self._pair_marks.append((part, pair))
 
-    def lines(self, parts: list[str], kinds: list[str]) -> tuple[str, list[list[Any]]]:
+    def lines(self, parts: list[str], changes: list[tuple[int, str]]) -> tuple[str, list[list[Any]]]:
         """The visible text from its parts, and its region runs `[first line, end line, region]`
         (end exclusive, unmarked lines left out, at most MAX_REGION_RUNS); `label_values` get the
-        line their label is on."""
-        marks = iter(self._pair_marks)
-        mark = next(marks, None)
-        lines: list[str] = []
+        line their label is on. `changes` are (part index, region) where the parts' region changes;
+        a line's region is that of the part holding its first non-blank character."""
+        starts = list(accumulate(map(len, parts), initial=0))  # offset of each part in the joined text
+        change_at = [starts[index] for index, _ in changes] + [starts[-1] + 1]  # ends with a sentinel
+        marks = [(starts[index], pair) for index, pair in self._pair_marks if index < len(parts)]
+        marks.append((starts[-1] + 1, {}))  # a sentinel past the end
         line_kinds: list[str] = []
-        current: list[str] = []
-        current_kind: str | None = None
-
-        def flush() -> None:
-            line = clean("".join(current))
-            if line:
-                lines.append(line)
-                line_kinds.append(current_kind or REGION_UNMARKED)
-
-        for index, (piece, kind) in enumerate(zip(parts, kinds, strict=True)):
-            while mark is not None and mark[0] <= index:
-                self.label_values.append({"line": len(lines), **mark[1]})
-                mark = next(marks, None)
-            for i, segment in enumerate(piece.split("\n")):
-                if i:
-                    flush()
-                    current, current_kind = [], None
-                if segment:
-                    current.append(segment)
-                    if current_kind is None and segment.strip():
-                        current_kind = kind
-        flush()
+        change, next_change = -1, change_at[0]  # the run holding the line's start, where the next one starts
+        mark = 0
+        joined = "".join(parts)
+        # `clean` of every line with text, in C: _WS never matches a line break, so substituting it in
+        # the whole text keeps each line (and which lines are blank) where it was
+        lines = [line.rstrip() for line in _TEXT_LINE.findall(_WS.sub(" ", joined))]
+        for n, m in enumerate(_TEXT_LINE.finditer(joined)):  # the same lines, at their offsets
+            while marks[mark][0] <= m.end():  # a label on this line: its line number is this line's
+                self.label_values.append({"line": n, **marks[mark][1]})
+                mark += 1
+            first = m.start(1)
+            while next_change <= first:
+                change += 1
+                next_change = change_at[change + 1]
+            line_kinds.append(changes[change][1])
+        for _, pair in marks[mark:-1]:
+            self.label_values.append({"line": len(lines), **pair})
         text = "\n".join(lines)[:MAX_TEXT_CHARS]
         kept = text.count("\n") + 1 if text else 0
         runs: list[list[Any]] = []
@@ -614,14 +803,11 @@ class TextRegions:
         return text, runs
 
 
-def _accesskey_start(root: etree._Element, link: etree._Element) -> etree._Element:
+def _accesskey_start(index: _ElementIndex, link: etree._Element) -> etree._Element:
     """Where an accesskey link's region starts: the element its `#fragment` names, else the link."""
     href = (link.get("href") or "").strip()
     if href.startswith("#") and len(href) > 1:
-        try:
-            targets = root.xpath("//*[@id=$v] | //a[@name=$v]", v=href[1:])
-        except etree.XPathError:
-            targets = []
-        if targets:
-            return targets[0]
+        target = index.target(href[1:])
+        if target is not None:
+            return target
     return link

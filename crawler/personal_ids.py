@@ -40,6 +40,9 @@ MAX_LISTED = 50  # masked forms kept per page or document; the count says how ma
 _CANDIDATE = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-D0-9][0-9]{8}(?![A-Za-z0-9])")
 # full-width ０-９ Ａ-Ｚ ａ-ｚ → ASCII, one character for one, so positions stay the same
 _FULL_WIDTH = {cp: cp - 0xFEE0 for cp in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B))}
+# the candidate's shape in ASCII or full width, without its boundaries: whatever `_CANDIDATE` finds
+# after the full-width translation this finds before it, so a text without it has nothing to mask
+_SHAPE = re.compile("[A-ZＡ-Ｚ][A-DＡ-Ｄ0-9０-９][0-9０-９]{8}")
 
 
 def kind_of(number: str) -> str | None:
@@ -115,10 +118,30 @@ def scan(text: str, found: Found) -> str:
     return "".join(out)
 
 
+def _page_strings(facts: Any, links: list[Any]) -> str:
+    """Every string `mask_page` scans, one per line (a line break is no letter or digit, so no
+    number runs across two fields)."""
+    strings: list[str] = [facts.title or "", facts.text or "", facts.noscript or ""]
+    strings += [text for _, text in facts.headings]
+    strings += [v for values in facts.meta.values() for v in values]
+    strings += [image["alt"] for image in facts.images if image.get("alt")]
+    for form in facts.forms:
+        strings.append(form.get("text") or "")
+        for item in form.get("inputs") or []:
+            strings += [item.get("value") or "", item.get("title") or ""]
+    strings += [key.get("text") or "" for key in facts.accesskeys]
+    for item in getattr(facts, "label_values", None) or []:
+        strings += [item[name] for name in ("label", "value") if isinstance(item.get(name), str)]
+    strings += [link.text for link in links]
+    return "\n".join(strings)
+
+
 def mask_page(facts: Any, links: list[Any]) -> None:
     """Mask every number in a parsed page's text fields and link texts; record what was seen in
     `facts.extra["personal_ids"]` (only when something was). URLs are left as they are: a link must
     still be requested as written (a number in an address is a documented limit)."""
+    if not _SHAPE.search(_page_strings(facts, links)):
+        return  # nearly every page: one search instead of a translation and a scan per field
     found = Found()
     facts.title = scan(facts.title, found)
     facts.text = scan(facts.text, found)

@@ -10,7 +10,7 @@ in the crawled facts; whether it *works* needs one request. The probe:
 3. submits the form once (GET or POST as declared, hidden fields kept) with `requests`, a timeout
    and the crawl's User-Agent, only to a host in the crawl's scope (never a third-party engine),
 4. records {"form_page", "query", "results_url", "status", "results_found", "paged", "sortable"}
-   (+ "field", "method", "error") for `facts.extra["search"]`; checks/retrieval.py judges it.
+   (+ "field", "method", "error") for `facts.artifacts.search`; checks/retrieval.py judges it.
 
 No judgement here beyond reading the results page: the thresholds live in the check.
 """
@@ -26,7 +26,7 @@ import charset_normalizer
 import requests
 import urllib3
 
-from checks.computed.search_forms import find_search_forms
+from checks.computed.search_forms import find_search_forms, query_params
 from checks.facts import SiteFacts
 from crawler.extract import extract_page
 
@@ -77,21 +77,6 @@ def _in_scope(url: str, facts: SiteFacts) -> bool:
     hosts = {h.lower() for h in facts.hosts} or {urlsplit(facts.agency.url).netloc.lower()}
     names = {h.split(":")[0] for h in hosts}
     return parts.netloc.lower() in hosts or parts.hostname.lower() in names
-
-
-def _params(form: dict[str, Any], field: str, query: str) -> list[tuple[str, str]]:
-    params = []
-    for item in form.get("inputs") or []:
-        name = item.get("name")
-        if not name:
-            continue
-        if name == field:
-            params.append((name, query))
-        elif item.get("type") == "hidden":
-            params.append((name, item.get("value") or ""))
-    if not any(name == field for name, _ in params):
-        params.append((field, query))
-    return params
 
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
@@ -195,7 +180,7 @@ def probe_site_search(
         return out
     http = session or requests.Session()
     headers = {"User-Agent": user_agent, "Referer": form_page}
-    params = _params(form, field, query)
+    params = query_params(form, field, query)
     try:
         if method == "post":
             resp = http.post(action, data=params, headers=headers, timeout=timeout, stream=True)

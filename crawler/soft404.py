@@ -12,9 +12,9 @@ of the site's pages use, e.g. `.aspx`) and records what came back, without judgi
 
 `lines` are the page's visible text lines (bounded), compared by checks/soft404.py with the target's
 text; `home_lines` are those of the site's home page (from the crawl), so that template lines can be
-told from the not-found message. Pipeline wiring (disclosure_audit/gatherers.py, after gather_tls):
+told from the not-found message. Pipeline wiring (disclosure_audit/gatherers.py, after tls):
 
-    facts.extra["not_found"] = probe_not_found(facts, timeout=min(opts.download_timeout, 15.0),
+    facts.artifacts.not_found = probe_not_found(facts, timeout=min(opts.download_timeout, 15.0),
                                                user_agent=_user_agent())
 """
 

@@ -9,7 +9,7 @@ A gatherer: it records what the markup and the style sheets say, checks/freego.p
   only, bounded in number, size and time, the crawl's User-Agent) and scans them the same way, and
   reads the pixel size of the home page's badge images from their first bytes (PNG, GIF, JPEG
   headers, parsed here with the standard library: Pillow is not installed). Stored in
-  `SiteFacts.extra["freego_assets"]`.
+  `SiteFacts.artifacts.freego_assets`.
 
 CSS is read with a tolerant scanner (comments dropped, `selector { declarations }` blocks, the
 innermost block of an `@media` rule), not a full CSS parser: what it records are declarations as
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import struct
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -44,6 +45,7 @@ CSS_CODES = {"font-size": "CS2140401C", "max-width": "CS3140801C", "line-height"
 DEPRECATED = ("acronym", "applet", "basefont", "big", "blink", "center", "dir", "font", "isindex",
               "marquee", "strike", "tt")
 _WS = re.compile(r"\s+")
+_READ_TAGS = frozenset(("style", "link", "fieldset", "nav", "img", "a", *DEPRECATED))
 
 
 def _short(text: str) -> str:
@@ -51,10 +53,14 @@ def _short(text: str) -> str:
 
 
 def _add(out: dict[str, dict[str, Any]], code: str, example: str) -> None:
-    entry = out.setdefault(code, {"count": 0, "examples": []})
+    entry = out.get(code)
+    if entry is None:
+        entry = out[code] = {"count": 0, "examples": []}
     entry["count"] += 1
+    if len(entry["examples"]) >= MAX_EXAMPLES:
+        return  # counted; the examples are full (most links of a page fire the same code)
     example = _short(example)
-    if example and example not in entry["examples"] and len(entry["examples"]) < MAX_EXAMPLES:
+    if example and example not in entry["examples"]:
         entry["examples"].append(example)
 
 
@@ -107,6 +113,10 @@ def _hidden(el: etree._Element) -> bool:
     return False
 
 
+def _text_content(el: etree._Element) -> str:
+    return el.text_content()
+
+
 def _merge(out: dict[str, dict[str, Any]], found: dict[str, dict[str, Any]]) -> None:
     for code, entry in found.items():
         target = out.setdefault(code, {"count": 0, "examples": []})
@@ -116,8 +126,11 @@ def _merge(out: dict[str, dict[str, Any]], found: dict[str, dict[str, Any]]) -> 
                 target["examples"].append(example)
 
 
-def dom_scan(root: etree._Element, base_url: str) -> dict[str, Any]:
-    """What the page's own markup says for the static Freego codes (see module docstring)."""
+def dom_scan(root: etree._Element, base_url: str,
+             text_of: Callable[[etree._Element], str] | None = None) -> dict[str, Any]:
+    """What the page's own markup says for the static Freego codes (see module docstring).
+    `text_of(el)` is `el.text_content()`, remembered by the caller (crawler.extract reads link texts too)."""
+    text_of = text_of or _text_content
     codes: dict[str, dict[str, Any]] = {}
     sheets: list[str] = []
     root_lang = (root.get("lang") or root.get("xml:lang") or "").strip().lower()
@@ -128,26 +141,27 @@ def dom_scan(root: etree._Element, base_url: str) -> dict[str, Any]:
         style = el.get("style")
         if style:
             _scan_declarations(style, "", codes, tag=_describe(el))
-        if tag == "style" and el.text:
-            _merge(codes, css_scan(el.text))
-        elif tag == "link" and "stylesheet" in (el.get("rel") or "").lower().split() and el.get("href"):
-            href = urljoin(base_url, el.get("href").strip())
-            if href not in sheets and len(sheets) < MAX_STYLESHEETS_PER_PAGE:
-                sheets.append(href)
-        elif tag == "fieldset" and not any(isinstance(c.tag, str) and c.tag.lower() == "legend"
-                                           and c.text_content().strip() for c in el):
-            _add(codes, "HM1130103C", _describe(el))
-        elif tag == "nav" and not _hidden(el) and not el.text_content().strip() and \
-                not any(c.get("alt") for c in el.iter("img")):
-            _add(codes, "HM1240102C", _describe(el))
-        elif tag == "img" and el.get("alt") is not None and not el.get("alt").strip() \
-                and el.get("title") is not None:
-            _add(codes, "HM1110106C", f'<img src="{(el.get("src") or "")[:80]}" alt="" title="{el.get("title")}">')
-        elif tag in DEPRECATED:
-            _add(codes, "HM1410100C", f"<{tag}>")
-        if tag == "a" and el.get("href") is not None and (el.text_content().strip() or any(
-                (i.get("alt") or "").strip() for i in el.iter("img"))) and not (el.get("title") or "").strip():
-            _add(codes, "HM3240900C", f'<a href="{el.get("href")[:80]}">')
+        if tag in _READ_TAGS:  # the tags the codes below read (most elements are none of them)
+            if tag == "style" and el.text:
+                _merge(codes, css_scan(el.text))
+            elif tag == "link" and "stylesheet" in (el.get("rel") or "").lower().split() and el.get("href"):
+                href = urljoin(base_url, el.get("href").strip())
+                if href not in sheets and len(sheets) < MAX_STYLESHEETS_PER_PAGE:
+                    sheets.append(href)
+            elif tag == "fieldset" and not any(isinstance(c.tag, str) and c.tag.lower() == "legend"
+                                               and c.text_content().strip() for c in el):
+                _add(codes, "HM1130103C", _describe(el))
+            elif tag == "nav" and not _hidden(el) and not el.text_content().strip() and \
+                    not any(c.get("alt") for c in el.iter("img")):
+                _add(codes, "HM1240102C", _describe(el))
+            elif tag == "img" and el.get("alt") is not None and not el.get("alt").strip() \
+                    and el.get("title") is not None:
+                _add(codes, "HM1110106C", f'<img src="{(el.get("src") or "")[:80]}" alt="" title="{el.get("title")}">')
+            elif tag in DEPRECATED:
+                _add(codes, "HM1410100C", f"<{tag}>")
+            if tag == "a" and el.get("href") is not None and not (el.get("title") or "").strip() and (
+                    text_of(el).strip() or any((i.get("alt") or "").strip() for i in el.iter("img"))):
+                _add(codes, "HM3240900C", f'<a href="{el.get("href")[:80]}">')
         lang = el.get("lang")
         if lang is not None and el is not root and tag != "html" and root_lang and \
                 lang.strip().lower() == root_lang:

@@ -12,7 +12,7 @@ bounded probes with the crawl's User-Agent, no body read:
 - `legacy_tls`: one handshake offering only TLS 1.0/1.1 (crawler.tls.legacy_tls).
 
 Certificates are not verified here: crawler.tls judges trust, these probes only read what is served.
-Pipeline wiring (disclosure_audit/gatherers.py, after gather_tls): facts.extra["transport"] = probe_transport(...).
+Pipeline wiring (disclosure_audit/gatherers.py, after tls): facts.artifacts.transport = probe_transport(...).
 """
 
 from __future__ import annotations

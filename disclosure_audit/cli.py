@@ -10,117 +10,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from crawler import __version__
+from disclosure_audit.option_flags import _date, _positive, add_audit_flags, options_from_args
 
 EXIT_OK, EXIT_GATE, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 
 class UsageError(Exception):
     pass
-
-
-def _date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日期格式應為 YYYY-MM-DD / expected YYYY-MM-DD, got {value!r}") from None
-
-
-def _positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"需要正整數 / expected a positive whole number, got {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"需要正整數 / expected a positive whole number, got {value!r}")
-    return number
-
-
-def add_crawl_options(p: argparse.ArgumentParser, *, out_required: bool = True) -> None:
-    p.add_argument("--out", type=Path, required=out_required, help="output folder (results.json, reports)")
-    p.add_argument("--today", type=_date, help="the date all date rules use (default: today)")
-    p.add_argument("--max-pages", type=_positive, default=2000, help="pages to crawl at most (default 2000)")
-    p.add_argument("--max-depth", type=_positive, default=10, help="link depth from the start page (default 10)")
-    p.add_argument("--host", action="append", default=[], dest="hosts", metavar="HOST",
-                   help="another host that belongs to the site (repeatable)")
-    p.add_argument("--no-accessibility", action="store_true", help="skip the axe-core browser tests")
-    p.add_argument("--a11y-pages", default=None, metavar="N|all", help="pages to test for accessibility")
-    p.add_argument("--a11y-level", default=None, choices=("A", "AA", "AAA"), type=str.upper,
-                   help="WCAG level tested and judged (default: AA, AAA when the site claims AAA)")
-    p.add_argument("--webdriver-url", default=None, help="remote WebDriver endpoint (Selenium Grid)")
-    p.add_argument("--db", default=None, metavar="URL",
-                   help="run store as an SQLAlchemy URL (default: sqlite file in --out)")
-    p.add_argument("--name", default=None, help="agency name shown in reports")
-    p.add_argument("--code", default=None, help="機關代碼 (agency code)")
-    p.add_argument("--group", default=None, help="group for rankings (e.g. 第1組)")
-    p.add_argument("--lang", choices=("zh-TW", "en"), default="zh-TW", help="report language")
-    p.add_argument("--timeout", type=float, default=20.0, help="seconds per request (default 20)")
-    p.add_argument("--per-host", type=_positive, default=4, help="concurrent requests per host (default 4)")
-    p.add_argument("--stale-days", type=_positive, default=365, help="a page older than this is stale")
-    p.add_argument("--rubric", default=None, help="scoring rubric YAML (default: the shipped one)")
-    p.add_argument("--manual", default=None, help="YAML with manual criteria scores")
-    p.add_argument("--ca-bundle", default=None, help="extra CA bundle (e.g. the government root GRCA)")
-    p.add_argument("--full", action="store_true",
-                   help="re-fetch every page (no conditional requests against the previous audit)")
-    p.add_argument("--external", choices=("check", "skip"), default="check",
-                   help="links to other hosts: check them (default) or list them as not checked, never requested")
-    p.add_argument("--seed", action="append", default=[], dest="seeds", metavar="URL",
-                   help="another start page on the site (repeatable), for pages no link reaches")
-    p.add_argument("--allow-private", action="store_true",
-                   help="also check links to private/intranet addresses (refused by default)")
-    p.add_argument("--code-tables", action="append", default=[], metavar="FIELD=CSV",
-                   help="official code table for Category.Theme / Category.Cake / Category.Service (repeatable)")
-    p.add_argument("--annual-rules", default=None, metavar="YAML", help="annual-document series rules")
-    p.add_argument("--notice-grace-days", type=int, default=None, help="days an expired notice may stay listed")
-    p.add_argument("--no-disclosure-fallback", action="store_true",
-                   help="do not search the whole site for §7 items when no 主動公開資訊 area is found")
-    p.add_argument("--quiet", action="store_true", help="print nothing but errors (for cron)")
-    p.add_argument("--workers", type=_positive, default=1,
-                   help="crawl with N worker processes sharing a Redis frontier (needs --redis)")
-    p.add_argument("--redis", default=None, metavar="URL", help="Redis URL for distributed crawling")
-
-
-def options_from_args(args: argparse.Namespace, url: str) -> Any:
-    from disclosure_audit.options import AuditOptions
-
-    a11y: dict[str, Any] = {}
-    if args.a11y_pages:
-        a11y["sample_size"] = args.a11y_pages
-    if args.webdriver_url:
-        a11y["webdriver_url"] = args.webdriver_url
-    kwargs: dict[str, Any] = {}
-    if args.today:
-        kwargs["today"] = args.today
-    check_options: dict[str, Any] = {"stale_days": args.stale_days}
-    if args.a11y_level:  # axe's rule set (crawler.a11y) and the static Freego rules (checks.freego)
-        a11y["level"] = check_options["a11y_level"] = args.a11y_level
-    if args.code_tables:
-        tables = {}
-        for item in args.code_tables:
-            field, sep, path = item.partition("=")
-            if not sep or not path:
-                raise UsageError(f"--code-tables 應為 FIELD=CSV / expected FIELD=CSV, got {item!r}")
-            tables[field.strip()] = path.strip()
-        check_options["code_tables"] = tables
-    if args.annual_rules:
-        check_options["annual_documents"] = args.annual_rules
-    if args.notice_grace_days is not None:
-        check_options["notice_grace_days"] = args.notice_grace_days
-    if args.no_disclosure_fallback:
-        check_options["disclosure_sitewide_fallback"] = False
-    return AuditOptions(
-        url=url, out_dir=args.out, max_pages=args.max_pages, max_depth=args.max_depth, hosts=args.hosts,
-        db_url=args.db, accessibility=not args.no_accessibility, a11y=a11y, lang=args.lang,
-        agency_name=args.name, agency_code=args.code, group=args.group, download_timeout=args.timeout,
-        per_host_concurrency=args.per_host, check_options=check_options,
-        rubric=args.rubric, manual=args.manual, tls_extra_ca=args.ca_bundle, quiet=args.quiet,
-        workers=args.workers, redis_url=args.redis, allow_private=args.allow_private,
-        incremental=not args.full, external=args.external, seeds=args.seeds, **kwargs,
-    )
 
 
 def summarise(results: dict[str, Any], out_dir: Path, lang: str) -> str:
@@ -162,6 +62,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from urllib.parse import urlsplit
 
     from disclosure_audit.demo import DEMO_AGENCY, demo_today, serve_demo
+    from disclosure_audit.options import AgencyInfo
     from disclosure_audit.pipeline import audit_site
 
     args.out = args.out or Path("demo-out")
@@ -169,13 +70,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"示範網站 / demo site: {demo.url}")
         opts = options_from_args(args, demo.url)
-        opts.today = args.today or demo_today()
-        opts.agency_name = args.name or DEMO_AGENCY["name"]
-        opts.agency_code = args.code or DEMO_AGENCY["code"]
-        opts.group = args.group or DEMO_AGENCY["group"]
+        opts.checks.today = args.today or demo_today()
+        opts.agency = AgencyInfo(agency_name=args.name or DEMO_AGENCY["name"],
+                                 agency_code=args.code or DEMO_AGENCY["code"],
+                                 group=args.group or DEMO_AGENCY["group"])
         # the demo's accessibility badge links to its stand-in for accessibility.moda.gov.tw
-        opts.check_options["badge_hosts"] = [urlsplit(demo.external_url).hostname]
-        opts.a11y.setdefault("sample_size", "all")  # a small site: test every page
+        opts.checks.check_options["badge_hosts"] = [urlsplit(demo.external_url).hostname]
+        opts.axe.a11y.setdefault("sample_size", "all")  # a small site: test every page
         results = audit_site(opts)
     if not args.quiet:
         print(summarise(results, args.out, args.lang))
@@ -269,16 +170,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("crawl", help="crawl one site and write results.json and reports")
     p.add_argument("url", help="start URL of the agency site")
-    add_crawl_options(p)
+    add_audit_flags(p)
     p.set_defaults(func=cmd_crawl)
 
     p = sub.add_parser("demo", help="serve the bundled demo agency site, audit it, write the reports")
-    add_crawl_options(p, out_required=False)
+    add_audit_flags(p, out_required=False)
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("check", help="audit a site as a CI gate (exit 0 pass, 1 fail, 2 usage, 3 incomplete)")
     p.add_argument("url")
-    add_crawl_options(p, out_required=False)
+    add_audit_flags(p, out_required=False)
     p.add_argument("--fail-under", type=float, default=None, help="fail when the dimension score is below")
     p.add_argument("--fail-on", choices=("error", "warning"), default=None,
                    help="fail on any finding of this severity or worse")

@@ -31,7 +31,16 @@ from crawler import __version__
 from crawler.store import Store, default_db_url
 from disclosure_audit.crawl import crawl_site, kill_children
 from disclosure_audit.fleet_config import AgencyEntry, FleetConfig, load_config
-from disclosure_audit.options import AuditError, AuditOptions, prepare_out_dir
+from disclosure_audit.options import (
+    AgencyInfo,
+    AuditError,
+    AuditOptions,
+    AxeOptions,
+    CheckOptions,
+    CrawlOptions,
+    OutputOptions,
+    prepare_out_dir,
+)
 from disclosure_audit.pipeline import finalize_site
 from disclosure_audit.writer import iso_utc, write_outputs, write_results_json
 
@@ -122,6 +131,7 @@ class FleetState:
 
 
 def audit_options(fleet: FleetOptions, cfg: FleetConfig, entry: AgencyEntry, out_dir: Path) -> AuditOptions:
+    """The same composed options the CLI builds, from one agencies.yaml entry and the fleet's defaults."""
     limits = cfg.limits_for(entry)
     a11y = dict(fleet.a11y)
     if limits.a11y_pages is not None:
@@ -129,12 +139,13 @@ def audit_options(fleet: FleetOptions, cfg: FleetConfig, entry: AgencyEntry, out
     if limits.a11y_level is not None:
         a11y["level"] = limits.a11y_level
     accessibility = limits.accessibility if fleet.accessibility is None else fleet.accessibility
-    return AuditOptions(url=entry.url, out_dir=out_dir, today=fleet.today, max_pages=limits.max_pages,
-                        max_depth=limits.max_depth, hosts=list(entry.hosts), accessibility=accessibility,
-                        a11y=a11y, lang=fleet.lang, agency_name=entry.name, agency_code=entry.code,
-                        group=entry.group, download_timeout=limits.timeout, per_host_concurrency=limits.per_host,
-                        quiet=True, settings=dict(fleet.settings), external=limits.external,
-                        check_options={"a11y_level": a11y["level"]} if a11y.get("level") else {})
+    crawl = CrawlOptions(url=entry.url, hosts=list(entry.hosts), max_pages=limits.max_pages,
+                         max_depth=limits.max_depth, per_host_concurrency=limits.per_host,
+                         download_timeout=limits.timeout, external=limits.external, settings=dict(fleet.settings))
+    checks = CheckOptions(today=fleet.today, check_options={"a11y_level": a11y["level"]} if a11y.get("level") else {})
+    return AuditOptions(crawl=crawl, axe=AxeOptions(accessibility=accessibility, a11y=a11y), checks=checks,
+                        output=OutputOptions(out_dir=out_dir, lang=fleet.lang, quiet=True),
+                        agency=AgencyInfo(agency_name=entry.name, agency_code=entry.code, group=entry.group))
 
 
 def audit_entry(store: Store, db_url: str, run_id: str, fleet: FleetOptions, cfg: FleetConfig,

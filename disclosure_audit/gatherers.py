@@ -1,76 +1,122 @@
-"""The gatherers an audit runs after the crawl (network probes and the browser), each writing facts.
+"""The gatherers an audit runs after the crawl (network probes and the browser), each yielding one artifact.
 
-Each gatherer reads the crawled facts and records what it learns in `facts`; a probe that fails is
-recorded as failed and never loses the audit.
+Each site-level gatherer is declared once in `site_gatherers()`: its name (the `SiteArtifacts`
+field it yields, checks/artifacts.py), what it reads of the crawled facts, and its probe. They run
+in that order, each after the crawl and before the checks; a probe that fails yields `ProbeFailed`
+and never loses the audit. The browser gatherer (`gather_accessibility`) needs the store as well
+(results reused by content hash) and is run after them.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
+from checks.artifacts import ProbeFailed
 from checks.facts import A11yPageResult, SiteFacts
 from crawler.store import Store
 from disclosure_audit.options import AuditOptions
 
+Probe = Callable[[SiteFacts, AuditOptions], Any]
 
-def gather_tls(facts: SiteFacts, opts: AuditOptions) -> None:
+
+@dataclass(frozen=True)
+class Gatherer:
+    """One post-crawl gatherer: it reads `needs` of the facts and yields the artifact `name`."""
+
+    name: str  # the SiteArtifacts field it yields
+    needs: tuple[str, ...]  # what it reads: SiteFacts fields or earlier artifacts
+    probe: Probe
+    guarded: bool = True  # a failure is recorded as ProbeFailed (else it propagates)
+
+    def run(self, facts: SiteFacts, opts: AuditOptions) -> Any:
+        """The artifact, or ProbeFailed when the probe raised."""
+        if not self.guarded:
+            return self.probe(facts, opts)
+        try:
+            return self.probe(facts, opts)
+        except Exception as exc:  # noqa: BLE001 - a probe failure must not lose the audit
+            return ProbeFailed(status="failed", error=str(exc)[:300])
+
+
+def site_gatherers(search_query: str | None = None) -> tuple[Gatherer, ...]:
+    """The site-level gatherers in the order they run; `search_query`: the search term already
+    known (a recrawl of unchanged pages chooses the same one), else chosen from the text."""
+    return (
+        Gatherer("tls", ("link_results",), probe_tls, guarded=False),
+        Gatherer("transport", ("pages", "hosts"), probe_transport),
+        Gatherer("search", ("pages", "links"), partial(probe_search, query=search_query)),
+        Gatherer("not_found", ("pages", "hosts"), probe_not_found),
+        Gatherer("freego_assets", ("pages", "hosts"), probe_freego),
+        Gatherer("documents", ("pages", "links", "link_results"), probe_documents),
+    )
+
+
+def run_site_gatherers(facts: SiteFacts, opts: AuditOptions, search_query: str | None = None) -> None:
+    """Run every site-level gatherer into its artifact field of `facts.artifacts`."""
+    for gatherer in site_gatherers(search_query):
+        setattr(facts.artifacts, gatherer.name, gatherer.run(facts, opts))
+
+
+def _timeout(opts: AuditOptions) -> float:
+    return min(opts.download_timeout, 15.0)
+
+
+def probe_tls(facts: SiteFacts, opts: AuditOptions) -> Any:
+    """Trust verdicts of every https host a checked link reached (crawler/tls.py); None: no such host."""
     hosts = set()
     for result in facts.link_results.values():
         parts = urlsplit(result.url)
         if parts.scheme == "https" and parts.hostname and result.error not in (
                 "dns", "malformed", "private-address", "scheme", "not-checked"):
             hosts.add((parts.hostname, parts.port or 443))
-    if hosts:
-        from crawler.tls import probe_hosts
+    if not hosts:
+        return None
+    from crawler.tls import probe_hosts
 
-        facts.extra["tls"] = probe_hosts(sorted(hosts), extra_ca=opts.tls_extra_ca,
-                                         timeout=min(opts.download_timeout, 10.0))
+    return probe_hosts(sorted(hosts), extra_ca=opts.tls_extra_ca, timeout=min(opts.download_timeout, 10.0))
 
 
-def gather_transport(facts: SiteFacts, opts: AuditOptions) -> None:
+def probe_transport(facts: SiteFacts, opts: AuditOptions) -> Any:
     """How the audited https hosts are served: http:// redirect, security headers, TLS 1.0/1.1."""
-    from functools import partial
+    from crawler.transport import probe_transport as probe
 
-    from crawler.transport import probe_transport
-
-    _record_probe(facts, "transport", partial(probe_transport, http_ports=opts.http_ports), opts)
+    return probe(facts, timeout=_timeout(opts), user_agent=_user_agent(), http_ports=opts.http_ports)
 
 
-def _record_probe(facts: SiteFacts, key: str, probe: Any, opts: AuditOptions) -> None:
-    """Run one network probe into facts.extra[key]; a probe failure is recorded, never loses the audit."""
-    try:
-        facts.extra[key] = probe(facts, timeout=min(opts.download_timeout, 15.0), user_agent=_user_agent())
-    except Exception as exc:  # noqa: BLE001 - a probe failure must not lose the audit
-        facts.extra[key] = {"status": "failed", "error": str(exc)[:300]}
-
-
-def gather_search(facts: SiteFacts, opts: AuditOptions, query: str | None = None) -> None:
+def probe_search(facts: SiteFacts, opts: AuditOptions, query: str | None = None) -> Any:
     """Probe the site's search; `query` is the term to search when already known (else chosen from the text)."""
-    from functools import partial
-
     from crawler.search_probe import probe_site_search
 
-    _record_probe(facts, "search", partial(probe_site_search, query=query), opts)
+    return probe_site_search(facts, timeout=_timeout(opts), user_agent=_user_agent(), query=query)
 
 
-def gather_not_found(facts: SiteFacts, opts: AuditOptions) -> None:
+def probe_not_found(facts: SiteFacts, opts: AuditOptions) -> Any:
     """Learn each in-scope host's own not-found answer before judging soft 404s."""
-    from crawler.soft404 import probe_not_found
+    from crawler.soft404 import probe_not_found as probe
 
-    _record_probe(facts, "not_found", probe_not_found, opts)
+    return probe(facts, timeout=_timeout(opts), user_agent=_user_agent())
 
 
-def gather_freego(facts: SiteFacts, opts: AuditOptions) -> None:
+def probe_freego(facts: SiteFacts, opts: AuditOptions) -> Any:
     """The site's linked style sheets and its home-page badge images (Freego CS2140401C, 標章辦法 §6)."""
-    from functools import partial
-
     from checks.freego import badge_image_urls
     from crawler.static_a11y import gather_assets
 
-    _record_probe(facts, "freego_assets", partial(gather_assets, badge_images=badge_image_urls(facts)), opts)
+    return gather_assets(facts, timeout=_timeout(opts), user_agent=_user_agent(),
+                         badge_images=badge_image_urls(facts))
+
+
+def probe_documents(facts: SiteFacts, opts: AuditOptions) -> Any:
+    """Read the text of the site's own documents for identity numbers (masked; crawler/documents.py)."""
+    from crawler.documents import gather_documents as read_documents
+
+    return read_documents(facts, timeout=_timeout(opts), user_agent=_user_agent())
 
 
 def a11y_level(facts: SiteFacts, opts: AuditOptions) -> str | None:
@@ -81,13 +127,6 @@ def a11y_level(facts: SiteFacts, opts: AuditOptions) -> str | None:
     from checks.freego import claimed_level
 
     return "AAA" if claimed_level(facts, tuple(opts.check_options.get("badge_hosts", ()))) == "AAA" else None
-
-
-def gather_documents(facts: SiteFacts, opts: AuditOptions) -> None:
-    """Read the text of the site's own documents for identity numbers (masked; crawler/documents.py)."""
-    from crawler.documents import gather_documents as read_documents
-
-    _record_probe(facts, "documents", read_documents, opts)
 
 
 def gather_accessibility(store: Store, site_id: int, facts: SiteFacts, opts: AuditOptions) -> None:
@@ -114,9 +153,9 @@ def gather_accessibility(store: Store, site_id: int, facts: SiteFacts, opts: Aud
             note = f"{len(known)} sampled page(s) not served by the site as HTML (not tested)"
             facts.a11y_detail = f"{facts.a11y_detail}; {note}" if facts.a11y_detail else note
         facts.a11y = _a11y_in_sample_order(sample, plan.known, reused, run.results)
-        facts.extra["axe_version"] = run.axe_version
+        facts.artifacts.axe_version = run.axe_version
         if reused:
-            facts.extra["a11y_reused"] = len(reused)
+            facts.artifacts.a11y_reused = len(reused)
         store.add_a11y(site_id, facts.a11y)
     store.update_site(site_id, a11y_status=facts.a11y_status, a11y_detail=facts.a11y_detail)
 

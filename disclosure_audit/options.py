@@ -6,7 +6,7 @@ same `AuditOptions` without importing the crawl or the checks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -24,36 +24,103 @@ class AuditError(Exception):
 
 
 @dataclass
-class AuditOptions:
+class CrawlOptions:
+    """Where the crawl goes and how hard it pushes (read by disclosure_audit/crawl.py)."""
     url: str
-    out_dir: Path
-    today: date = field(default_factory=lambda: datetime.now(UTC).date())
+    hosts: list[str] = field(default_factory=list)
+    seeds: list[str] = field(default_factory=list)  # extra start pages on the site's hosts
     max_pages: int = 2000
     max_depth: int = 10
-    hosts: list[str] = field(default_factory=list)
-    db_url: str | None = None
+    per_host_concurrency: int = 4
+    download_timeout: float = 20.0
+    max_seconds: int = 3600
+    external: str = "check"  # check: request links to other hosts; skip: list them as not checked
+    allow_private: bool = False  # let links to private/intranet addresses be checked
+    incremental: bool = True  # conditional requests against the previous audit of the same site
+    workers: int = 1  # >1: distributed crawl over a shared Redis frontier (crawler/distributed.py)
+    redis_url: str | None = None
+    tls_extra_ca: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)  # extra Scrapy settings (tests, tuning)
+    http_ports: dict[str, int] = field(default_factory=dict)  # https host key -> its plain-http port (tests)
+
+
+@dataclass
+class AxeOptions:
+    """The axe-core browser tests: whether they run, and the options crawler.a11y.A11yOptions takes."""
     accessibility: bool = True
-    a11y: dict[str, Any] = field(default_factory=dict)  # options for crawler.a11y
+    a11y: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CheckOptions:
+    """What the pure checks are given: the date every date rule uses and their options
+    (checks/disclosure_options.py validates them)."""
+    today: date = field(default_factory=lambda: datetime.now(UTC).date())
+    check_options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class OutputOptions:
+    """Where results go and how they are scored and worded."""
+    out_dir: Path
+    db_url: str | None = None
     lang: str = "zh-TW"
+    rubric: str | None = None
+    manual: str | None = None
+    quiet: bool = False
+
+
+@dataclass
+class AgencyInfo:
+    """Who the site belongs to, as the reports and rankings name it."""
     agency_name: str | None = None
     agency_code: str | None = None
     group: str | None = None
-    download_timeout: float = 20.0
-    per_host_concurrency: int = 4
-    max_seconds: int = 3600
-    check_options: dict[str, Any] = field(default_factory=dict)
-    rubric: str | None = None
-    manual: str | None = None
-    tls_extra_ca: str | None = None
-    quiet: bool = False
-    settings: dict[str, Any] = field(default_factory=dict)  # extra Scrapy settings (tests, tuning)
-    incremental: bool = True  # conditional requests against the previous audit of the same site
-    allow_private: bool = False  # let links to private/intranet addresses be checked
-    workers: int = 1  # >1: distributed crawl over a shared Redis frontier (crawler/distributed.py)
-    redis_url: str | None = None
-    external: str = "check"  # check: request links to other hosts; skip: list them as not checked
-    seeds: list[str] = field(default_factory=list)  # extra start pages on the site's hosts
-    http_ports: dict[str, int] = field(default_factory=dict)  # https host key -> its plain-http port (tests)
+
+
+PARTS: dict[str, type] = {"crawl": CrawlOptions, "axe": AxeOptions, "checks": CheckOptions,
+                          "output": OutputOptions, "agency": AgencyInfo}
+OWNER: dict[str, str] = {f.name: part for part, cls in PARTS.items() for f in fields(cls)}
+
+
+@dataclass(init=False)
+class AuditOptions:
+    """One audit, composed of its parts. Every field of a part is also readable and writable here under
+    its own name (`opts.max_pages` is `opts.crawl.max_pages`), and the constructor takes those names
+    too, so `AuditOptions(url=..., out_dir=..., max_pages=5)` builds the parts."""
+    crawl: CrawlOptions
+    axe: AxeOptions
+    checks: CheckOptions
+    output: OutputOptions
+    agency: AgencyInfo
+
+    def __init__(self, url: str | None = None, out_dir: Path | None = None, **kwargs: Any) -> None:
+        given = {name: kwargs.pop(name) for name in PARTS if name in kwargs}
+        if url is not None or "crawl" not in given:
+            kwargs["url"] = url
+        if out_dir is not None or "output" not in given:
+            kwargs["out_dir"] = out_dir
+        unknown = sorted(set(kwargs) - set(OWNER))
+        if unknown:
+            raise TypeError(f"AuditOptions got unexpected options: {', '.join(unknown)}")
+        for name, cls in PARTS.items():
+            mine = {key: value for key, value in kwargs.items() if OWNER[key] == name}
+            part = given.get(name)
+            setattr(self, name, cls(**mine) if part is None else replace(part, **mine))
+
+
+def _view(part: str, name: str) -> property:
+    def get(self: AuditOptions) -> Any:
+        return getattr(getattr(self, part), name)
+
+    def set_(self: AuditOptions, value: Any) -> None:
+        setattr(getattr(self, part), name, value)
+
+    return property(get, set_, doc=f"`{part}.{name}`")
+
+
+for _name, _part in OWNER.items():
+    setattr(AuditOptions, _name, _view(_part, _name))
 
 
 @dataclass

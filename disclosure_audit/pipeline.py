@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from checks.artifacts import SiteArtifacts
 from checks.audit import iter_findings
 from checks.base import AuditContext
 from checks.facts import Agency, SiteFacts
@@ -22,15 +23,7 @@ from crawler import __version__
 from crawler.collector import frozen_while
 from crawler.store import Store, default_db_url
 from disclosure_audit.crawl import crawl_site, run_distributed
-from disclosure_audit.gatherers import (
-    gather_accessibility,
-    gather_documents,
-    gather_freego,
-    gather_not_found,
-    gather_search,
-    gather_tls,
-    gather_transport,
-)
+from disclosure_audit.gatherers import gather_accessibility, run_site_gatherers
 from disclosure_audit.options import AuditError, AuditOptions, prepare_out_dir, validate_url
 from disclosure_audit.writer import complete_run, iso_utc
 
@@ -63,8 +56,8 @@ def audit_facts(store: Store, site_id: int, facts: SiteFacts, opts: AuditOptions
     count = store.replace_findings(site_id, iter_findings(facts, ctx) if status != "failed" else ())
     entry = site_entry(facts, None, ctx, status=status, detail=detail, duration_s=duration_s,
                        findings_json=stored_findings(store, site_id, count))
-    if facts.extra.get("axe_version"):
-        entry["accessibility"].setdefault("axe_version", facts.extra["axe_version"])
+    if facts.artifacts.axe_version:
+        entry["accessibility"].setdefault("axe_version", facts.artifacts.axe_version)
     from checks.scoring import load_manual, load_rubric, score_site
 
     rubric = load_rubric(opts.rubric)
@@ -155,35 +148,32 @@ def _gather_and_reuse(store: Store, site_id: int, opts: AuditOptions, facts: Sit
     digest_of_facts = reuse.facts_digest(store, site_id) if opts.incremental else None
     previous = reuse.previous_audit(store, site_id) if opts.incremental else None
     same_facts = previous is not None and (previous.extra or {}).get("facts_digest") == digest_of_facts
-    gather_tls(facts, opts)
-    gather_transport(facts, opts)
-    gather_search(facts, opts, query=_previous_query(previous) if same_facts else None)
-    gather_not_found(facts, opts)
-    gather_freego(facts, opts)
-    gather_documents(facts, opts)
+    run_site_gatherers(facts, opts, search_query=_previous_query(previous) if same_facts else None)
     gather_accessibility(store, site_id, facts, opts)
     if digest_of_facts is not None:
         facts.extra["facts_digest"] = digest_of_facts
         facts.extra["audit_digest"] = reuse.audit_digest(
-            digest_of_facts, store, site_id, facts.extra, today=opts.today.isoformat(), lang=opts.lang,
+            digest_of_facts, store, site_id, facts.stored_extra(), today=opts.today.isoformat(), lang=opts.lang,
             check_options=opts.check_options, rubric=opts.rubric, manual=opts.manual)
-    store.update_site(site_id, extra=_merge(store.site(site_id).extra, facts.extra))
+    store.update_site(site_id, extra=_merge(store.site(site_id).extra, facts.stored_extra()))
     entry = reuse.reusable_entry(previous, facts.extra.get("audit_digest", ""))
     if entry is None or entry.get("status") != status or entry.get("detail") != detail:
         return None
     entry["findings"] = stored_findings(store, site_id, store.copy_findings(previous.id, site_id))
     entry["stats"] = {**entry["stats"], "duration_s": round(duration_s, 2)}
     entry.pop("footprint", None)
-    if facts.extra.get("footprint"):
-        entry["footprint"] = facts.extra["footprint"]
+    if facts.artifacts.footprint:
+        entry["footprint"] = facts.artifacts.footprint
     entry["reused"] = {"findings_from_site": previous.id, "findings_from_run": previous.run_id}
     return entry
 
 
 def _previous_query(previous: Any) -> str | None:
     """The search term the previous audit chose: the same pages give the same choice (no text re-read)."""
-    search = (previous.extra or {}).get("search") if previous is not None else None
-    return search.get("query") if isinstance(search, dict) else None
+    if previous is None:
+        return None
+    search = SiteArtifacts.from_extra(previous.extra)[0].gathered("search")
+    return search.get("query") if search is not None else None
 
 
 def _merge(old: dict | None, new: dict) -> dict:

@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
+from checks.identity import fingerprint_of
 from checks.rules import contract_rules
-from checks.scoring import fingerprint_of
 from reports.i18n import entry_status, rule_title, status_text, strings
 from reports.streaming import LazyArray, StreamedList, atomic_text, items_of, iter_json, write_chunks
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from checks.scoring import fingerprint_of
+from checks.identity import fingerprint_of
 from reports.streaming import StreamedList, items_of
 
 EXIT_PASS, EXIT_FAIL, EXIT_INCOMPLETE = 0, 1, 3

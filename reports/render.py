@@ -22,7 +22,7 @@ from typing import Any
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader
 from markupsafe import Markup
 
-from checks.scoring import fingerprint_of  # the one shared definition of a fingerprint
+from checks.identity import fingerprint_of
 from reports import exports
 from reports.i18n import LANGS, entry_status, feature_title, rule_title, status_text, strings
 from reports.streaming import atomic_text, items_of, write_chunks, write_json

@@ -248,7 +248,7 @@ def _facts(search: dict | None) -> SiteFacts:
         facts.pages.append(parsed.facts)
         facts.links.extend(parsed.links)
     if search is not None:
-        facts.extra["search"] = search
+        facts.artifacts.search = search
     return facts
 
 
@@ -330,7 +330,7 @@ def audit(tmp_path_factory):
 @needs_browser
 def test_audit_records_the_failed_search_and_tests_the_next(audit) -> None:
     site, a11y = audit["site"], audit["entry"]["accessibility"]
-    assert audit["facts"].extra["search"]["status"] == 404
+    assert audit["facts"].artifacts.search["status"] == 404
     rows = {(_rel(site, s["url"]).split("?")[0], s["reason"], s["status"], s.get("not_served"), s.get("http_status"),
              _rel(site, s.get("replaces"))) for s in a11y["sample"]}
     assert ("/search", "search", "failed", "search-failed", 404, None) in rows

@@ -89,6 +89,35 @@ def test_crawled_pages_match(demo_run):
     assert crawled == expected
 
 
+def test_fingerprints_are_the_stored_ones(demo_run):
+    """Fingerprints stay byte for byte what users' baselines hold (checks.identity): the demo's
+    findings, with its two hosts written as in tests/data/demo_fingerprints.json (made before the
+    identity moved to checks/identity.py), give the stored fingerprints. A change to the demo's
+    findings regenerates that file; a change to the fingerprint formula must not."""
+    from checks.identity import fingerprint_of
+
+    demo = demo_run["demo"]
+    hosts = {demo.url.rstrip("/"): "http://demo.invalid", demo.external_url.rstrip("/"): "http://external.invalid"}
+
+    def rewrite(node):
+        if isinstance(node, dict):
+            return {k: rewrite(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [rewrite(v) for v in node]
+        if isinstance(node, str):
+            for real, stored in hosts.items():
+                node = node.replace(real, stored)
+        return node
+
+    got, findings = [], list(demo_run["site"]["findings"])
+    for f in findings:
+        assert f["fingerprint"] == fingerprint_of({k: v for k, v in f.items() if k != "fingerprint"})
+        bare = rewrite({k: f[k] for k in ("rule", "page", "target", "evidence")})
+        got.append((bare["rule"], bare["page"], bare["target"] or "", fingerprint_of(bare)))
+    stored = json.loads((ROOT / "tests" / "data" / "demo_fingerprints.json").read_text(encoding="utf-8"))
+    assert sorted(got) == sorted((s["rule"], s["page"], s["target"] or "", s["fingerprint"]) for s in stored)
+
+
 def test_robots_disallowed_path_was_never_requested(demo_run):
     assert not demo_run["demo"].requested("/private/")
 
@@ -137,7 +166,7 @@ def test_every_emitted_rule_is_in_rules_yaml_and_the_rules_block(demo_run):
 def test_every_demo_document_carries_a_title_in_its_properties(demo_run):
     """document-title-missing is judged on the demo's documents and none fires: each one has a title."""
     stored = {d["url"].rsplit("/", 1)[-1]: (d["properties"] or {}).get("title")
-              for d in demo_run["facts"].extra["documents"]["documents"]}
+              for d in demo_run["facts"].artifacts.documents["documents"]}
     assert demo_run["site"]["content"]["document_titles"] == {"documents": len(stored), "judged": len(stored),
                                                               "untitled": 0}
     assert len(stored) == 18 and all(stored.values())  # 14 PDF (Info /Title), 2 ODT + 1 ODS (meta.xml), 1 DOCX

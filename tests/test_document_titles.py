@@ -185,7 +185,7 @@ def test_damaged_documents_are_not_judged_but_listed_as_unreadable(audited):
 
 def test_the_stored_record_carries_the_title_masked_and_each_document_is_downloaded_once(audited):
     base = audited["base"]
-    stored = {d["url"].replace(base, ""): d["properties"] for d in audited["facts"].extra["documents"]["documents"]}
+    stored = {d["url"].replace(base, ""): d["properties"] for d in audited["facts"].artifacts.documents["documents"]}
     assert stored == {path: (None if title is False else {"title": title})
                       for path, (_, _, title) in DOCUMENTS.items()}
     gets = [path for method, path in audited["hits"] if method == "GET" and path.startswith("/files/")]

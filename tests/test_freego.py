@@ -173,7 +173,7 @@ def test_instant_meta_refresh_is_judged_from_static_facts() -> None:
 def test_badge_size_and_placement() -> None:
     def badge(html: str, measured: dict | None = None) -> list[tuple[str, list[str]]]:
         facts = build_site({f"{BASE}/": doc(html), f"{BASE}/about.html": doc(AA_BADGE)})
-        facts.extra["freego_assets"] = {"images": measured or {}}
+        facts.artifacts.freego_assets = {"images": measured or {}}
         return [(f.rule, f.evidence["problems"]) for f in run(BadgeSection6, facts)[0]]
 
     assert badge("<main>內容</main>" + AA_BADGE, {f"{BASE}/aa.png": {"width": 88, "height": 31}}) == []

@@ -521,7 +521,7 @@ def test_not_found_page_that_echoes_the_path_and_shows_a_clock_is_still_recognis
                       links=[LinkRef(base + "/", base + "/old.html", "舊頁")],
                       link_results={base + "/old.html": LinkResult(url=base + "/old.html", status=200, method="GET",
                                                                    final_url=base + "/old.html", in_scope=True)})
-    facts.extra["not_found"] = {base: {"home_lines": page_lines(home.text), "probes": [
+    facts.artifacts.not_found = {base: {"home_lines": page_lines(home.text), "probes": [
         {"url": base + "/da-0011223344556677", "status": 200, "final_url": base + "/da-0011223344556677",
          "redirects": [], "title": probe.title, "lines": page_lines(probe.text), "error": None}]}}
     [finding] = Soft404Check().run(facts, AuditContext(today=datetime.now(UTC).date()))

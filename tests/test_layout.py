@@ -34,7 +34,7 @@ MAY_IMPORT: dict[str, dict[str, frozenset[str]]] = {
             "checks.results",  # the results document types
             "checks.rules",  # the rule table (checks/data/rules.yaml): titles, contract ids (issue 21)
             "checks.streamed",  # findings as a sized, re-readable stream
-            "checks.scoring.fingerprint_of",  # the one definition of a finding's identity
+            "checks.identity",  # the one definition of a finding's identity (fingerprints)
         }),
     },
     "checks": {},

@@ -123,14 +123,14 @@ def test_working_search_is_paged_and_sortable(site_server: str) -> None:
     }
     assert urlsplit(probe["results_url"]).path == "/search"
     assert SiteHandler.seen == [{"path": SiteHandler.seen[0]["path"], "params": {"keyword": [TERM]}, "ua": UA}]
-    facts.extra["search"] = probe
+    facts.artifacts.search = probe
     assert by_rule(run(RetrievalAids, facts)[0], "site-search-no-results") == []
 
 
 def test_results_without_paging_or_sorting(site_server: str) -> None:
     SiteHandler.mode = {"paged": False, "sortable": False}
     facts = build_site(agency_pages(site_server, GET_FORM))
-    facts.extra["search"] = probe_site_search(facts, user_agent=UA, timeout=5)
+    facts.artifacts.search = probe_site_search(facts, user_agent=UA, timeout=5)
     findings, _ = run(RetrievalAids, facts, today=date(2024, 6, 1))
     assert sorted(f.rule for f in findings if f.rule.startswith("site-search")) == [
         "site-search-not-paged", "site-search-not-sorted",
@@ -150,9 +150,9 @@ def test_no_results_is_reported(site_server: str) -> None:
     pages = agency_pages(site_server, GET_FORM)
     pages = {url: html.replace(TERM, "市政資訊") for url, html in pages.items()}  # the engine knows no 市政資訊
     facts = build_site(pages)
-    facts.extra["search"] = probe_site_search(facts, user_agent=UA, timeout=5)
-    assert facts.extra["search"]["query"] == "市政資訊"
-    assert facts.extra["search"]["results_found"] is False
+    facts.artifacts.search = probe_site_search(facts, user_agent=UA, timeout=5)
+    assert facts.artifacts.search["query"] == "市政資訊"
+    assert facts.artifacts.search["results_found"] is False
     findings, _ = run(RetrievalAids, facts)
     assert [f.rule for f in findings if f.rule.startswith("site-search")] == ["site-search-no-results"]
 
@@ -164,7 +164,7 @@ def test_timeout_is_recorded_not_raised(site_server: str) -> None:
     probe = probe_site_search(facts, user_agent=UA, timeout=0.5)
     assert time.monotonic() - started < 1.9
     assert (probe["error"], probe["status"]) == ("timeout", None)
-    facts.extra["search"] = probe
+    facts.artifacts.search = probe
     assert [f.rule for f in run(RetrievalAids, facts)[0] if f.rule.startswith("site-search")] == [
         "site-search-failed"
     ]
@@ -201,7 +201,7 @@ def test_ncyu_search_form_served_locally() -> None:
         assert (probe["field"], probe["action"], probe["status"]) == ("q", f"{base}/search.html", 404)
         assert urlsplit(probe["results_url"]).path == "/search.html"
         assert "cx=001177554506168664450" in probe["results_url"]  # the hidden field was sent
-        facts.extra["search"] = probe
+        facts.artifacts.search = probe
         failed = by_rule(run(RetrievalAids, facts)[0], "site-search-failed")
         assert [(f.page, f.evidence["status"]) for f in failed] == [(f"{base}/index202009.html", 404)]
     finally:

@@ -282,7 +282,7 @@ def test_judge_probe(probe: dict, rules: list[str]) -> None:
 
 def test_probe_results_are_judged_in_the_check() -> None:
     facts = build_site(feature_site())
-    facts.extra["search"] = {"form_page": f"{B}/index.htm", "query": "市政", "results_url": f"{B}/search?q=x",
+    facts.artifacts.search = {"form_page": f"{B}/index.htm", "query": "市政", "results_url": f"{B}/search?q=x",
                              "status": 200, "results_found": False, "paged": None, "sortable": None}
     findings, ctx = run(RetrievalAids, facts)
     got = by_rule(findings, "site-search-no-results")

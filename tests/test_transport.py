@@ -21,6 +21,7 @@ import pytest
 from hostile_servers import HostileSite, run_audit
 from servers import Site, page
 
+from checks.artifacts import SiteArtifacts
 from checks.base import AuditContext
 from checks.facts import Agency, LinkRef, PageFacts, SiteFacts
 from checks.transport import TransportCheck, missing_headers
@@ -135,7 +136,7 @@ def judge(chain: Chain, site: HostileSite) -> dict:
 def facts_for(url: str, verdict: dict, transport: dict | None = None) -> SiteFacts:
     host = url.split("//", 1)[1].rstrip("/")
     facts = SiteFacts(Agency("測試機關", url), hosts=[host.split(":")[0]], pages=[PageFacts(url=url, final_url=url)])
-    facts.extra = {"tls": {host: verdict}, "transport": transport or {}}
+    facts.artifacts = SiteArtifacts(tls={host: verdict}, transport=transport or {})
     return facts
 
 
@@ -323,5 +324,5 @@ def test_http_only_site_gets_no_transport_findings_and_no_probe(site, tmp_path):
     site.html("/", page("首頁", '<img src="http://127.0.0.9:9/x.png" alt="x">'))
     audit = run_audit(site.url + "/", tmp_path)
     assert [f for f in audit.site["findings"] if f["check"] == "transport"] == []
-    assert audit.facts.extra["transport"] == {}
+    assert audit.facts.artifacts.transport == {}
     assert "transport" not in audit.site

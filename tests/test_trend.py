@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from checks.scoring import fingerprint_of
+from checks.identity import fingerprint_of
 from checks.trend import annotate_trend
 
 

@@ -1,12 +1,14 @@
 """The site search forms among the crawled pages: which form searches the site, and its query field.
 
-Read by the retrieval check (checks/retrieval.py) and submitted by the search probe
-(crawler/search_probe.py): one detection for both."""
+Read by the retrieval check (checks/retrieval.py), submitted by the search probe
+(crawler/search_probe.py) and sampled by the accessibility pass (crawler/a11y.py: the results page
+of a search): one detection and one way of filling the form in for all three."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from checks.facts import SiteFacts
 
@@ -53,3 +55,29 @@ def find_search_forms(facts: SiteFacts) -> list[tuple[str, dict[str, Any], str]]
             if name:
                 out.append((page.url, form, name))
     return out
+
+
+def query_params(form: dict[str, Any], field: str, query: str) -> list[tuple[str, str]]:
+    """What submitting `form` with `query` in `field` sends: that field and the hidden inputs, in order."""
+    params = []
+    for item in form.get("inputs") or []:
+        name = item.get("name")
+        if not name:
+            continue
+        if name == field:
+            params.append((name, query))
+        elif item.get("type") == "hidden":
+            params.append((name, item.get("value") or ""))
+    if not any(name == field for name, _ in params):
+        params.append((field, query))
+    return params
+
+
+def query_url(form: dict[str, Any], field: str, query: str) -> str | None:
+    """The results address of a GET `form` with an absolute http(s) action searched for `query`."""
+    action = str(form.get("action") or "")
+    if (form.get("method") or "get").lower() != "get" or not action.startswith(("http://", "https://")):
+        return None
+    parts = urlsplit(action)
+    pairs = parse_qsl(parts.query, keep_blank_values=True) + query_params(form, field, query)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(pairs), ""))

@@ -21,7 +21,7 @@ from sqlalchemy import Integer, bindparam, case, create_engine, event, func, lit
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from checks.facts import A11yPageResult, Agency, LinkRef, LinkResult, PageFacts, SiteFacts
+from checks.facts import A11yPageResult, Agency, LinkRef, LinkResult, PageFacts, SiteArtifacts, SiteFacts
 from checks.streamed import StreamedList
 from crawler.store.schema import (
     A11yRow,
@@ -358,10 +358,11 @@ class Store:
     def load_site_facts(self, site_id: int) -> SiteFacts:
         with self.session() as s:
             site = s.get(SiteRow, site_id)
+            artifacts, bookkeeping = SiteArtifacts.from_extra(site.extra)  # earlier runs: the same keys
             facts = SiteFacts(
                 agency=Agency(name=site.name, url=site.url, code=site.code, group=site.group),
                 hosts=list(site.hosts or []), a11y_status=site.a11y_status,
-                a11y_detail=site.a11y_detail, extra=dict(site.extra or {}),
+                a11y_detail=site.a11y_detail, artifacts=artifacts, extra=bookkeeping,
             )
             # small slotted objects, streamed: the text stays in the store, the meta tags are kept as
             # compact JSON, template structures are shared (StoredPageFacts, SharedValues)
