@@ -44,6 +44,7 @@ _REFRESH = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:[;,]\s*(?:url\s*=\s*)?['\"]?([^
 @lru_cache(maxsize=1)
 def static_rules() -> dict[str, dict[str, str]]:
     """The static Freego rules by code, with level and WCAG SC from freego_v3_rules.csv."""
+    # deferred: checks.accessibility, checks.freego and checks.taiwan_a11y import one another (a known cycle)
     from checks.accessibility import freego_rules
 
     rows = yaml.safe_load((DATA / "freego_static.yaml").read_text(encoding="utf-8"))["rules"]
@@ -54,6 +55,7 @@ def static_rules() -> dict[str, dict[str, str]]:
 
 def claimed_level(facts: SiteFacts, extra_hosts: tuple[str, ...] = ()) -> str | None:
     """The level the site's badge or `Accessible_website` meta claims (A+ read as AA), or None."""
+    # deferred: checks.accessibility, checks.freego and checks.taiwan_a11y import one another (a known cycle)
     from checks.taiwan_a11y import find_badges
 
     return find_badges(facts, extra_hosts)["level_equivalent"]
@@ -68,6 +70,7 @@ def target_level(facts: SiteFacts, ctx: AuditContext) -> str:
 
 
 def _pages(facts: SiteFacts) -> list[PageFacts]:
+    # deferred: checks.accessibility, checks.freego and checks.taiwan_a11y import one another (a known cycle)
     from checks.taiwan_a11y import _html_pages
 
     return _html_pages(facts)
@@ -209,6 +212,7 @@ def home_page(facts: SiteFacts) -> PageFacts | None:
 
 def home_badge_images(facts: SiteFacts) -> list[dict[str, Any]]:
     """The home page's badge images (same test as `find_badges`), each with its absolute `url`."""
+    # deferred: checks.accessibility, checks.freego and checks.taiwan_a11y import one another (a known cycle)
     from checks.taiwan_a11y import badge_image
 
     home = home_page(facts)
@@ -243,6 +247,7 @@ class BadgeSection6(Check):
     )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
+        # deferred: checks.accessibility, checks.freego and checks.taiwan_a11y import one another (a known cycle)
         from checks.taiwan_a11y import BADGE_HOSTS, find_badges
 
         home = home_page(facts)

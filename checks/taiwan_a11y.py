@@ -410,6 +410,7 @@ class TaiwanAccessibility(Check):
         if not claimed:
             return []
         # the same tag -> level reading and the same site scope as the axe check
+        # deferred: checks.accessibility, checks.freego and checks.taiwan_a11y import one another (a known cycle)
         from checks.accessibility import site_results, wcag_level
         from checks.freego import static_failures
 
