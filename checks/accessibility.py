@@ -70,6 +70,7 @@ def site_results(facts: SiteFacts) -> list[A11yPageResult]:
     `disclosure-audit a11y URL…`, which tests exactly the pages it is given). A page that a
     `<meta http-equiv="refresh" content="0;url=…">` leaves at once is set aside: axe tested the page
     it went to, not this one (issue 18)."""
+    # deferred: checks.accessibility, checks.freego and checks.taiwan_a11y import one another (a known cycle)
     from checks.freego import refresh_target
 
     hosts = site_hosts(facts)

@@ -117,3 +117,68 @@ class SiteArtifacts:
         """An artifact when it is a gathered record (a mapping), None when absent or not a mapping."""
         value = getattr(self, name)
         return value if isinstance(value, dict) else None
+
+
+# --- one page -----------------------------------------------------------------------------------
+
+class FreegoScan(TypedDict):
+    """crawler/static_a11y.py `dom_scan`: what the page's own markup says for the static Freego codes."""
+
+    codes: dict[str, dict[str, Any]]  # code -> {count, examples}
+    stylesheets: list[str]  # linked style sheets, absolute URLs in page order
+
+
+class HttpSubresource(TypedDict):
+    """crawler/extract.py `plain_http_subresources`: an http:// resource an https page loads."""
+
+    tag: str
+    url: str
+
+
+class PersonalIds(TypedDict):
+    """crawler/personal_ids.py `Found.to_json`: the identity numbers seen (masked) in the page."""
+
+    numbers: list[dict[str, str]]  # {masked, kind}, sorted
+    count: int
+    occurrences: int
+    invalid: int
+
+
+@dataclass(slots=True)  # slots: one per page, 100,000 pages in memory during an audit
+class PageArtifacts:
+    """What the extractor, the spider and the store recorded about one page beyond its parsed fields.
+
+    Stored form: the run store keeps them in the page's facts JSON under `extra`, with the same keys
+    and in the same order as before this type existed, so runs written earlier load unchanged and the
+    recrawl digest (disclosure_audit/reuse.py) reads the same bytes (`from_extra`, `to_extra`)."""
+
+    footer_line: int | None = None  # crawler/extract.py: text line where the page's footer starts
+    freego: FreegoScan | None = None  # crawler/extract.py (static_a11y.dom_scan), every parsed page
+    http_subresources: list[HttpSubresource] | None = None  # crawler/extract.py, https pages only
+    personal_ids: PersonalIds | None = None  # crawler/personal_ids.py, only when a number was seen
+    sha1: str | None = None  # crawler/spiders/agency.py: SHA-1 of the body (accessibility reuse)
+    truncated_at_bytes: int | None = None  # the spider stopped a body over the size limit here
+    declared_length: int | None = None  # the Content-Length such a body declared
+    worker: str | None = None  # crawler/distributed.py: the worker that fetched the page
+    dom_signature: str | None = None  # a gatherer's own template signature (crawler/a11y.py)
+    not_modified: bool | None = None  # crawler/store: reused from the previous audit (answered 304)
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return _PAGE_NAMES
+
+    @classmethod
+    def from_extra(cls, extra: dict[str, Any] | None) -> tuple[PageArtifacts, dict[str, Any]]:
+        """Split a stored page `extra` mapping into the artifacts and the other (unknown) keys."""
+        if not extra:
+            return cls(), {}
+        rest = dict(extra)
+        known = {name: rest.pop(name) for name in _PAGE_NAMES if name in rest}
+        return cls(**known), rest
+
+    def to_extra(self) -> dict[str, Any]:
+        """The stored form: the recorded artifacts under their names (None ones left out)."""
+        return {name: value for name in _PAGE_NAMES if (value := getattr(self, name)) is not None}
+
+
+_PAGE_NAMES = tuple(f.name for f in fields(PageArtifacts))

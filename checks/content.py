@@ -98,7 +98,7 @@ def footer_lines(page: PageFacts) -> tuple[str, list[str]]:
     """(source, lines) of the page's footer block: from `extra.footer_line` (crawler/extract.py) to the
     end of the text, else the last `tail_lines` lines."""
     lines = page.text.split("\n") if page.text else []
-    start = (page.extra or {}).get("footer_line")
+    start = page.artifacts.footer_line
     if isinstance(start, int) and 0 <= start < len(lines):
         return "footer", lines[start:]
     return "tail", lines[-int(rules()["footer"]["tail_lines"]):]

@@ -10,7 +10,7 @@
   no text layer, damaged…): listed with its reason, never guessed.
 
 Facts: the crawler masks the numbers before anything is stored and records them per page
-(`page.extra["personal_ids"]`, crawler/personal_ids.py) and per document (`facts.artifacts.documents`,
+(`page.artifacts.personal_ids`, crawler/personal_ids.py) and per document (`facts.artifacts.documents`,
 crawler/documents.py); this check only judges those masked records, so no finding, report or log can
 carry a full number. Domain notes: docs/rules-exposure.md.
 """
@@ -134,8 +134,8 @@ class PersonalData(Check):
     )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
-        findings = [self._page_finding(page, page.extra["personal_ids"])
-                    for page in facts.pages if isinstance((page.extra or {}).get("personal_ids"), dict)]
+        findings = [self._page_finding(page, page.artifacts.personal_ids)
+                    for page in facts.pages if isinstance(page.artifacts.personal_ids, dict)]
         gathered = facts.artifacts.documents if isinstance(facts.artifacts.documents, dict) else {}
         docs = [d for d in gathered.get("documents") or [] if isinstance(d, dict) and d.get("url")]
         home = facts.agency.url

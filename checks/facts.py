@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urldefrag, urlsplit
 
-from checks.artifacts import SiteArtifacts
+from checks.artifacts import PageArtifacts, SiteArtifacts
 
 
 @dataclass(slots=True)
@@ -86,11 +86,17 @@ class PageFacts:
     search_inputs: list[dict[str, Any]] = field(default_factory=list)
     noscript: str | None = None  # text of the first <noscript>, None when absent
     images: list[dict[str, Any]] = field(default_factory=list)  # {src, alt (None = no attr)}
-    extra: dict[str, Any] = field(default_factory=dict)  # room for later gatherers
+    # what the extractor, the spider and the store recorded beyond the parsed fields, by name
+    artifacts: PageArtifacts = field(default_factory=PageArtifacts)
+    extra: dict[str, Any] = field(default_factory=dict)  # unknown keys of a stored page only
 
     def meta_first(self, name: str) -> str | None:
         values = self.meta.get(name.lower())
         return values[0] if values else None
+
+    def stored_extra(self) -> dict[str, Any]:
+        """The `extra` of the page's stored facts: the artifacts under their names, then unknown keys."""
+        return {**self.artifacts.to_extra(), **self.extra}
 
 
 @dataclass

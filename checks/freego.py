@@ -16,7 +16,7 @@ Rules enforced (domain notes: docs/rules-freego.md):
 - A page whose `<meta http-equiv="refresh">` leaves at once is not the page axe tested: its axe
   result is set aside (`checks.accessibility.site_results`) and it is judged from these static
   facts only (listed in `accessibility.freego.static_only`).
-Facts come from crawler/static_a11y.py (`PageFacts.extra["freego"]`, `SiteFacts.artifacts.freego_assets`).
+Facts come from crawler/static_a11y.py (`PageFacts.artifacts.freego`, `SiteFacts.artifacts.freego_assets`).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ _REFRESH = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:[;,]\s*(?:url\s*=\s*)?['\"]?([^
 @lru_cache(maxsize=1)
 def static_rules() -> dict[str, dict[str, str]]:
     """The static Freego rules by code, with level and WCAG SC from freego_v3_rules.csv."""
+    # deferred: checks.accessibility, checks.freego and checks.taiwan_a11y import one another (a known cycle)
     from checks.accessibility import freego_rules
 
     rows = yaml.safe_load((DATA / "freego_static.yaml").read_text(encoding="utf-8"))["rules"]
@@ -54,6 +55,7 @@ def static_rules() -> dict[str, dict[str, str]]:
 
 def claimed_level(facts: SiteFacts, extra_hosts: tuple[str, ...] = ()) -> str | None:
     """The level the site's badge or `Accessible_website` meta claims (A+ read as AA), or None."""
+    # deferred: checks.accessibility, checks.freego and checks.taiwan_a11y import one another (a known cycle)
     from checks.taiwan_a11y import find_badges
 
     return find_badges(facts, extra_hosts)["level_equivalent"]
@@ -68,13 +70,14 @@ def target_level(facts: SiteFacts, ctx: AuditContext) -> str:
 
 
 def _pages(facts: SiteFacts) -> list[PageFacts]:
+    # deferred: checks.accessibility, checks.freego and checks.taiwan_a11y import one another (a known cycle)
     from checks.taiwan_a11y import _html_pages
 
     return _html_pages(facts)
 
 
 def page_codes(page: PageFacts) -> dict[str, dict[str, Any]]:
-    return ((page.extra or {}).get("freego") or {}).get("codes") or {}
+    return (page.artifacts.freego or {}).get("codes") or {}
 
 
 def stylesheet_failures(facts: SiteFacts) -> dict[str, dict[str, dict[str, Any]]]:
@@ -86,7 +89,7 @@ def stylesheet_failures(facts: SiteFacts) -> dict[str, dict[str, dict[str, Any]]
 def _sheet_pages(pages: list[PageFacts]) -> dict[str, list[PageFacts]]:
     out: dict[str, list[PageFacts]] = {}
     for page in pages:
-        for url in ((page.extra or {}).get("freego") or {}).get("stylesheets", []):
+        for url in (page.artifacts.freego or {}).get("stylesheets", []):
             out.setdefault(url, []).append(page)
     return out
 
@@ -147,7 +150,7 @@ class FreegoStatic(Check):
             "level": level,
             "judged": judged,
             "not_judged": sorted(c for c in rules if c not in judged),
-            "pages_scanned": sum(1 for p in pages if (p.extra or {}).get("freego") is not None),
+            "pages_scanned": sum(1 for p in pages if p.artifacts.freego is not None),
             "stylesheets": {"scanned": sum(1 for i in sheets.values() if i.get("status") == 200),
                             "unreadable": sorted(u for u, i in sheets.items() if i.get("status") != 200)},
             "static_only": [{"url": p.url, "refresh": t} for p in pages if (t := refresh_target(p))],
@@ -209,6 +212,7 @@ def home_page(facts: SiteFacts) -> PageFacts | None:
 
 def home_badge_images(facts: SiteFacts) -> list[dict[str, Any]]:
     """The home page's badge images (same test as `find_badges`), each with its absolute `url`."""
+    # deferred: checks.accessibility, checks.freego and checks.taiwan_a11y import one another (a known cycle)
     from checks.taiwan_a11y import badge_image
 
     home = home_page(facts)
@@ -243,6 +247,7 @@ class BadgeSection6(Check):
     )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
+        # deferred: checks.accessibility, checks.freego and checks.taiwan_a11y import one another (a known cycle)
         from checks.taiwan_a11y import BADGE_HOSTS, find_badges
 
         home = home_page(facts)

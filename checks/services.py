@@ -114,6 +114,7 @@ def _required_literals(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
     `word in target.lower()` rules a pattern out a hundred times faster than trying it. This is
     only ever a necessary condition (see `_url_features`): anything not understood gives None."""
     try:
+        # deferred into the try: re's private parser modules may change between Python versions
         from re import _constants as sre_c
         from re import _parser as sre_parse
 

@@ -42,6 +42,7 @@ def rules_data() -> dict[str, Any]:
 
 def name_attributes(rfc4514: str) -> frozenset[tuple[str, str]] | None:
     """A distinguished name as a set of (attribute short name, value): order and escaping ignored."""
+    # deferred: cryptography (~45 ms) only when a certificate's names are compared
     from cryptography import x509
 
     try:
@@ -234,7 +235,7 @@ def mixed_content_findings(facts: SiteFacts) -> list[Finding]:
         if link.tag in MIXED_TAGS and link.source in https_pages and link.target.lower().startswith("http://"):
             by_page.setdefault(link.source, set()).add((link.tag, link.target_no_fragment))
     for url, page in https_pages.items():
-        for item in page.extra.get("http_subresources") or []:
+        for item in page.artifacts.http_subresources or []:
             by_page.setdefault(url, set()).add((str(item.get("tag")), str(item.get("url"))))
     findings = []
     for url in sorted(by_page, key=lambda u: (https_pages[u].depth, u)):

@@ -187,11 +187,11 @@ def url_pattern(url: str) -> str:
 def template_signature(page: PageFacts) -> str:
     """A DOM-structure signature computed from stored facts (PageFacts holds no DOM).
 
-    A gatherer may store its own `extra["dom_signature"]` (e.g. landmark/heading tag paths); otherwise
+    A gatherer may store its own `artifacts.dom_signature` (e.g. landmark/heading tag paths); otherwise
     the signature is: URL pattern + heading-level sequence (consecutive repeats collapsed, first 12) +
     number of forms (capped at 3). Pages built from one CMS template share all three.
     """
-    own = page.extra.get("dom_signature") if page.extra else None
+    own = page.artifacts.dom_signature
     if own:
         return f"dom:{own}"
     levels: list[int] = []
@@ -423,6 +423,7 @@ def load_site_page(driver: Any, url: str) -> dict[str, Any]:
         driver.execute_script(f"window.{_MARK} = true;")  # survives only if no new document commits
     except Exception:  # noqa: BLE001, S110 - a fresh or crashed tab: the load below decides
         pass
+    # deferred: the browser stack (selenium) only when an accessibility run starts
     from selenium.common.exceptions import TimeoutException, WebDriverException
 
     try:
@@ -509,6 +510,7 @@ class _AxeRunner:
     _script_cache: dict[str, str] = {}
 
     def __init__(self, driver: Any) -> None:
+        # deferred: the browser stack (selenium, axe) only when an accessibility run starts
         from axe_selenium_python import Axe
 
         class _Axe(Axe):  # type: ignore[misc, valid-type]
@@ -524,6 +526,7 @@ class _AxeRunner:
 
     def inject_all(self) -> int:
         """Inject axe into the top document and every same-origin frame; returns frames injected."""
+        # deferred: the browser stack (selenium) only when an accessibility run starts
         from selenium.webdriver.common.by import By
 
         self.axe.inject()
@@ -621,6 +624,7 @@ class Browser:
         self.phase = "start"  # start | load | script: what the browser was doing when something failed
 
     def start(self) -> None:
+        # deferred: the browser stack (selenium) only when an accessibility run starts
         from selenium import webdriver
 
         opts = webdriver.ChromeOptions()
@@ -734,6 +738,7 @@ def _short(exc: BaseException) -> str:
 
 def _describe_failure(exc: BaseException, browser: Browser) -> str:
     """One sentence for the report: which phase failed and why (timeouts named with their limit)."""
+    # deferred: the browser stack (selenium) only when an accessibility run starts
     from selenium.common.exceptions import TimeoutException
 
     options = browser.options

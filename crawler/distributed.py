@@ -120,6 +120,7 @@ class DistributedAgencySpider(RedisMixin, AgencySpider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> DistributedAgencySpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.setup_redis(crawler)
+        # deferred: importing the reactor installs it; Scrapy chooses which first
         from twisted.internet import task
 
         spider.server.sadd(keys(spider.run_key)["workers"], spider.worker_id)
@@ -162,7 +163,7 @@ class DistributedAgencySpider(RedisMixin, AgencySpider):
     def on_response(self, response: Any):  # noqa: ANN201
         for output in super().on_response(response):
             if isinstance(output, PageItem):
-                output.facts.extra["worker"] = self.worker_id
+                output.facts.artifacts.worker = self.worker_id
             yield output
         yield Acknowledge(response.request.meta.get("da_inflight", ""))
 

@@ -151,6 +151,7 @@ def download(url: str, hosts: set[str], *, timeout: float, deadline: float, user
 
 # --- text extraction, one function per format --------------------------------------------------------
 def pdf_text(data: bytes, deadline: float) -> str:
+    # deferred: pypdf only when a PDF is read
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -187,6 +188,7 @@ def _zip(data: bytes) -> zipfile.ZipFile:
 
 def odf_text(data: bytes) -> str:
     """Paragraphs, headings and cells of an ODT / ODS (odfpy)."""
+    # deferred: odfpy only when an ODF document is read
     from odf import teletype, text
     from odf.opendocument import load
 
@@ -224,6 +226,7 @@ def docx_text(data: bytes) -> str:
 
 def xlsx_text(data: bytes) -> str:
     """Every cell value of an XLSX (openpyxl, read-only, cached values), a line per row."""
+    # deferred: openpyxl (~0.15 s) only when a spreadsheet is read
     from openpyxl import load_workbook
 
     _zip(data)
@@ -260,6 +263,7 @@ def clean_title(value: Any) -> str | None:
 
 def pdf_title(data: bytes) -> str | None:
     """/Title of the Info dictionary, else dc:title of the XMP metadata."""
+    # deferred: pypdf only when a PDF is read
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(data))

@@ -322,12 +322,12 @@ def extract_page(html: str, url: str, *, final_url: str | None = None) -> Parsed
             })
     facts.search_inputs = search_inputs(root)
     if footer_at is not None:
-        facts.extra["footer_line"] = footer_at
+        facts.artifacts.footer_line = footer_at
     noscript = root.find(".//noscript")
     if noscript is not None:
         facts.noscript = clean(noscript.text_content())[:500]
     facts.images = images(root, base_url, index.order)
-    facts.extra["freego"] = dom_scan(root, base_url, index.text_of)
+    facts.artifacts.freego = dom_scan(root, base_url, index.text_of)
 
     links: list[LinkRef] = []
     for tag, attr in LINK_ATTRS:
@@ -343,7 +343,7 @@ def extract_page(html: str, url: str, *, final_url: str | None = None) -> Parsed
     page_scheme = (final_url or url).split(":", 1)[0].lower()
     insecure = plain_http_subresources(root, base_url) if page_scheme == "https" else []
     if insecure:  # only an https page can load mixed content
-        facts.extra["http_subresources"] = insecure
+        facts.artifacts.http_subresources = insecure
     for meta in root.iter("meta"):
         if (meta.get("http-equiv") or "").lower() == "refresh":
             m = _REFRESH_URL.search(meta.get("content") or "")

@@ -5,7 +5,7 @@ A second run over an unchanged site sends conditional requests (RFC 9110 §13.1)
 304 Not Modified is neither downloaded nor parsed again: its stored facts and links from the previous
 run are copied into this run inside the database (INSERT … SELECT), and every link it carries is still
 verified. Accessibility results are
-reused by content hash (crawler.a11y reads `facts.extra["sha1"]`).
+reused by content hash (crawler.a11y reads `facts.artifacts.sha1`).
 
 What the spider needs of each unchanged page (its content type, anchors, title and link targets) is
 read for all the pages asked for conditionally since the last read, at the first 304 among them: two

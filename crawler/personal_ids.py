@@ -138,7 +138,7 @@ def _page_strings(facts: Any, links: list[Any]) -> str:
 
 def mask_page(facts: Any, links: list[Any]) -> None:
     """Mask every number in a parsed page's text fields and link texts; record what was seen in
-    `facts.extra["personal_ids"]` (only when something was). URLs are left as they are: a link must
+    `facts.artifacts.personal_ids` (only when something was). URLs are left as they are: a link must
     still be requested as written (a number in an address is a documented limit)."""
     if not _SHAPE.search(_page_strings(facts, links)):
         return  # nearly every page: one search instead of a translation and a scan per field
@@ -166,4 +166,4 @@ def mask_page(facts: Any, links: list[Any]) -> None:
     for link in links:
         link.text = scan(link.text, found)
     if found.count:
-        facts.extra["personal_ids"] = found.to_json()
+        facts.artifacts.personal_ids = found.to_json()

@@ -19,6 +19,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from scrapy import signals
+
 from crawler.items import (
     Acknowledge,
     LinkResultItem,
@@ -60,8 +62,6 @@ class StorePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StorePipeline:
-        from scrapy import signals
-
         pipeline = cls()
         pipeline.crawler = crawler
         # a spider kept open while idle (a distributed worker) must not sit on unwritten items

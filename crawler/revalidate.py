@@ -7,15 +7,16 @@ and keep-alive connections, asks the same 10,000 questions in ~1.3 s on loopback
 a page answered 304 here as if Scrapy had got the 304 (crawler.spiders.agency: stored facts reused,
 every link still verified) and sends Scrapy only what is left.
 
-As polite as the crawl itself: the crawl's User-Agent and request headers (so a server that varies its
-ETag by Accept-Encoding answers alike), robots.txt obeyed with Protego (Scrapy's own parser, same
-user agent), at most the crawl's per-host concurrency in connections, DOWNLOAD_DELAY between requests
-to a host, no cookies, no redirect followed, no body read. Only a 304 counts as an answer. Every other
-answer (a changed page, a redirect, an error, a timeout) leaves that page to Scrapy's crawl, which asks
-again as usual, and the pass stops at once on 429 or 503 (Scrapy's crawl then honours Retry-After),
-after a run of failures, when most of its first answers are not 304 (the site changed: a changed site
-costs a few dozen extra requests, not one per page) or when its time is up. A proxy configured in the
-environment (which Scrapy would use) or a robots.txt that cannot be read also leaves everything to Scrapy.
+As polite as the crawl itself, by the crawl's own rules (crawler.politeness): the crawl's User-Agent and
+request headers (so a server that varies its ETag by Accept-Encoding answers alike), robots.txt as the
+crawl's RobotsTxtMiddleware reads and decides it (one fetch, Scrapy's parser), at most the crawl's
+per-host concurrency in connections, DOWNLOAD_DELAY between requests to a host, no cookies, no redirect
+followed, no body read. Only a 304 counts as an answer. Every other answer (a changed page, a redirect,
+an error, a timeout) leaves that page to Scrapy's crawl, which asks again as usual, and the pass stops
+at once on 429 or 503 (Scrapy's crawl then honours Retry-After), after a run of failures, when most of
+its first answers are not 304 (the site changed: a changed site costs a few dozen extra requests, not one
+per page) or when its time is up. A proxy configured in the environment (which Scrapy would use) leaves
+everything to Scrapy.
 """
 
 from __future__ import annotations
@@ -24,20 +25,20 @@ import asyncio
 import logging
 import time
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import aiohttp
-from protego import Protego
 from w3lib.url import safe_url_string
 from yarl import URL
+
+from crawler.politeness import Politeness
 
 logger = logging.getLogger(__name__)
 
 SAMPLE = 64  # answers looked at before judging whether the site looks unchanged
 MAX_FAILURES = 16  # failed requests (timeouts, resets) after which the pass gives up
-ROBOTS_LIMIT = 500 * 1024  # bytes of robots.txt read (RFC 9309 §2.5 asks crawlers to read at least 500 KiB)
 # what a site or the network can do to one request: the page is then left to the crawl
 _FAILURES = (aiohttp.ClientError, TimeoutError, OSError, ValueError, UnicodeError)
 
@@ -59,19 +60,6 @@ def conditional_headers(etag: str | None, modified: str | None) -> dict[str, str
 def validator_headers(etag: str | None, modified: str | None) -> dict[str, str]:
     """The kept headers of a 304 that repeats the page's validators, in the spider's KEPT_HEADERS order."""
     return {name: value for name, value in (("last-modified", modified), ("etag", etag)) if value}
-
-
-@dataclass
-class Politeness:
-    """What the crawl's Scrapy settings ask of every request, applied to the pass too."""
-
-    headers: dict[str, str]  # User-Agent, Accept, Accept-Language, Accept-Encoding as Scrapy sends them
-    robots_agent: str | None  # user agent matched in robots.txt; None when ROBOTSTXT_OBEY is off
-    per_host: int = 4
-    total: int = 32
-    delay_s: float = 0.0
-    timeout_s: float = 20.0
-    budget_s: float = 600.0  # the whole pass
 
 
 @dataclass
@@ -98,16 +86,24 @@ def proxied(urls: Iterable[str]) -> bool:
     return False
 
 
+Robots = Callable[[list[str]], Awaitable[list[str]]]  # the URLs of a list robots.txt lets the crawl fetch
+
+
 async def revalidate(validators: dict[str, tuple[str | None, str | None]], urls: list[str],
-                     polite: Politeness, kept: Callable[[object], dict[str, str]]) -> Revalidation:
-    """Ask every URL of `urls` conditionally with its `validators` (ETag, Last-Modified); `kept` picks the
-    headers of a 304 worth recording. Never raises for what a site does: the pass just ends early."""
+                     polite: Politeness, kept: Callable[[object], dict[str, str]],
+                     robots: Robots | None = None) -> Revalidation:
+    """Ask every URL of `urls` that `robots` allows (the crawl's rules: crawler.politeness.CrawlRobots;
+    None when the crawl obeys no robots.txt) conditionally with its `validators` (ETag, Last-Modified);
+    `kept` picks the headers of a 304 worth recording. Never raises for what a site does: the pass just
+    ends early."""
     result = Revalidation()
     if not urls:
         return result
     if proxied(urls):
         result.stopped = "a proxy is configured: pages are left to the crawl"
         return result
+    if robots is not None:
+        urls = await robots(urls)
     connector = aiohttp.TCPConnector(limit=max(1, polite.total), limit_per_host=max(1, polite.per_host),
                                      ssl=False)  # Scrapy does not verify certificates either (crawler.tls reports them)
     timeout = aiohttp.ClientTimeout(total=polite.timeout_s)
@@ -134,45 +130,12 @@ class _Pass:
         self.next_at: dict[str, float] = {}  # host -> earliest monotonic time of its next request
 
     async def run(self, urls: list[str]) -> None:
-        allowed = await self._robots_allowed(urls)
         queue: asyncio.Queue[str] = asyncio.Queue()
-        for url in allowed:
-            queue.put_nowait(url)
-        hosts = {urlsplit(u).netloc for u in allowed}
-        workers = min(len(allowed), max(1, self.polite.total), max(1, self.polite.per_host) * max(1, len(hosts)))
-        await asyncio.gather(*(self._worker(queue) for _ in range(workers)))
-
-    async def _robots_allowed(self, urls: list[str]) -> list[str]:
-        """The URLs robots.txt lets the crawl's user agent fetch; a host whose robots.txt cannot be
-        read (5xx, redirect, timeout) keeps all its pages for Scrapy's crawl to decide."""
-        if self.polite.robots_agent is None:
-            return list(urls)
-        by_origin: dict[str, list[str]] = {}
         for url in urls:
-            parts = urlsplit(url)
-            by_origin.setdefault(f"{parts.scheme}://{parts.netloc}", []).append(url)
-        allowed: list[str] = []
-        for origin, members in by_origin.items():
-            text = await self._robots_text(origin)
-            if text is None:
-                continue
-            rules = Protego.parse(text)
-            allowed.extend(u for u in members if rules.can_fetch(safe_url_string(u), self.polite.robots_agent))
-        return allowed
-
-    async def _robots_text(self, origin: str) -> str | None:
-        self.result.count(urlsplit(origin).hostname or "")
-        try:
-            async with self.session.get(f"{origin}/robots.txt", headers=self.polite.headers,
-                                        allow_redirects=False) as response:
-                if response.status == 200:
-                    body = await response.content.read(ROBOTS_LIMIT)
-                    return body.decode("utf-8", "replace")
-                if 400 <= response.status < 500 and response.status != 429:
-                    return ""  # RFC 9309 §2.3.1.3: unavailable, no restrictions
-        except _FAILURES as exc:
-            logger.debug("robots.txt of %s: %s", origin, exc)
-        return None
+            queue.put_nowait(url)
+        hosts = {urlsplit(u).netloc for u in urls}
+        workers = min(len(urls), max(1, self.polite.total), max(1, self.polite.per_host) * max(1, len(hosts)))
+        await asyncio.gather(*(self._worker(queue) for _ in range(workers)))
 
     async def _worker(self, queue: asyncio.Queue[str]) -> None:
         while not queue.empty() and self.result.stopped is None:

@@ -4,7 +4,7 @@ A gatherer: it records what the markup and the style sheets say, checks/freego.p
 
 - `dom_scan(root)`, called by crawler.extract for every page: per Freego code the number of elements
   or declarations that match the code's failing predicate (checks/data/freego_v3_rules.csv) and a few
-  short examples, plus the page's linked style sheets. Stored in `PageFacts.extra["freego"]`.
+  short examples, plus the page's linked style sheets. Stored in `PageFacts.artifacts.freego`.
 - `gather_assets(facts, …)`, run after the crawl: fetches the site's linked style sheets (in scope
   only, bounded in number, size and time, the crawl's User-Agent) and scans them the same way, and
   reads the pixel size of the home page's badge images from their first bytes (PNG, GIF, JPEG
@@ -244,7 +244,7 @@ def stylesheet_urls(facts: Any, hosts: set[str]) -> list[str]:
     """The site's linked style sheets in scope, most used first (then by URL), at most MAX_STYLESHEETS."""
     uses: dict[str, int] = {}
     for page in facts.pages:
-        for url in (page.extra.get("freego") or {}).get("stylesheets", []):
+        for url in (page.artifacts.freego or {}).get("stylesheets", []):
             if _in_scope(url, hosts):
                 uses[url] = uses.get(url, 0) + 1
     return sorted(uses, key=lambda u: (-uses[u], u))[:MAX_STYLESHEETS]

@@ -25,14 +25,18 @@ accepts TLS 1.0 or 1.1; it is run for the audited hosts only (crawler/transport.
 
 from __future__ import annotations
 
+import _ssl
 import ipaddress
 import socket
 import ssl
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
 import certifi
+from cryptography import x509
+from cryptography.x509.oid import ExtensionOID, NameOID
 
 MAX_CHAIN = 10
 # RFC 6962 §3.3: the X.509v3 extension that embeds a certificate's signed certificate timestamps
@@ -118,8 +122,6 @@ def _chain(tls: ssl.SSLSocket, name: str) -> list[bytes]:
     getter = getattr(tls, name, None) or getattr(tls._sslobj, name, None)
     if getter is None:
         return []
-    import _ssl
-
     der = getattr(_ssl, "ENCODING_DER", 1)
     try:
         return [c.public_bytes(der) if hasattr(c, "public_bytes") else c for c in getter() or []]
@@ -129,9 +131,6 @@ def _chain(tls: ssl.SSLSocket, name: str) -> list[bytes]:
 
 def describe_certificate(der: bytes, host: str) -> dict[str, Any]:
     """Leaf facts: subject, issuer, validity, SAN names, self-issued, and whether `host` matches."""
-    from cryptography import x509
-    from cryptography.x509.oid import ExtensionOID, NameOID
-
     cert = x509.load_der_x509_certificate(der)
     names: list[str] = []
     ips: list[str] = []
@@ -161,8 +160,6 @@ def describe_certificate(der: bytes, host: str) -> dict[str, Any]:
 
 def chain_entry(der: bytes) -> dict[str, Any]:
     """One presented certificate as facts: names, validity (UTC, to the second), embedded SCT times."""
-    from cryptography import x509
-
     cert = x509.load_der_x509_certificate(der)
     entry: dict[str, Any] = {
         "subject": cert.subject.rfc4514_string()[:300],
@@ -179,8 +176,6 @@ def chain_entry(der: bytes) -> dict[str, Any]:
 def embedded_scts(cert: Any) -> list[str] | None:
     """Sorted UTC timestamps of the embedded SCT list, None when the certificate has none (or it cannot
     be parsed: an unreadable list is no evidence of a date)."""
-    from cryptography import x509
-
     try:
         ext = cert.extensions.get_extension_for_oid(x509.ObjectIdentifier(SCT_LIST_OID)).value
         stamps = [sct.timestamp for sct in ext]
@@ -191,8 +186,6 @@ def embedded_scts(cert: Any) -> list[str] | None:
 
 def chain_names(ders: list[bytes]) -> list[dict[str, str]]:
     """Subjects and issuers of a chain, leaf first (for the verified path up to the trust anchor)."""
-    from cryptography import x509
-
     out = []
     for der in ders[:MAX_CHAIN]:
         try:
@@ -354,8 +347,6 @@ def legacy_tls(host: str, port: int = 443, *, timeout: float = 10.0,
 
 
 def _legacy_context() -> ssl.SSLContext:
-    import warnings
-
     if not (ssl.HAS_TLSv1 or ssl.HAS_TLSv1_1):
         raise ValueError("the local OpenSSL was built without TLS 1.0 and 1.1")
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+from urllib3.exceptions import InsecureRequestWarning
 
 from checks.computed.hosts import https_hosts
 from checks.facts import SiteFacts
@@ -91,8 +92,6 @@ def security_headers(url: str, *, timeout: float, user_agent: str, session: requ
 
 
 def _get(session: requests.Session, url: str, timeout: float, user_agent: str) -> requests.Response:
-    from urllib3.exceptions import InsecureRequestWarning
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InsecureRequestWarning)
         resp = session.get(url, headers={"User-Agent": user_agent}, timeout=timeout, allow_redirects=False,

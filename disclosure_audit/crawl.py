@@ -2,7 +2,7 @@
 
 The crawl runs in a child process: Twisted's reactor cannot be restarted, and a child keeps a hostile
 site's memory away from the caller (the CLI, a fleet run, a test). While the child crawls, the
-parent warms up what the audit step needs next (`prepare_post_crawl`).
+parent warms up what the audit step needs next (disclosure_audit.warmup.WarmUp).
 """
 
 from __future__ import annotations
@@ -10,11 +10,13 @@ from __future__ import annotations
 import multiprocessing
 from typing import Any
 
-from crawler.store import Store
+from crawler.store import Store, previous_site_id
 from disclosure_audit.options import AuditError, AuditOptions
+from disclosure_audit.warmup import WarmUp
 
 
 def scrapy_settings(opts: AuditOptions) -> dict[str, Any]:
+    # deferred: Scrapy (~0.4 s, 30 MB) only in the crawl; the audit step runs without it
     from scrapy.settings import Settings
 
     settings = Settings()
@@ -31,6 +33,7 @@ def scrapy_settings(opts: AuditOptions) -> dict[str, Any]:
 
 
 def _crawl_child(opts: AuditOptions, db_url: str, site_id: int) -> None:
+    # deferred: Scrapy only in the crawl child; the audit step runs without it
     from scrapy.crawler import CrawlerProcess
 
     from crawler.spiders.agency import AgencySpider
@@ -38,8 +41,6 @@ def _crawl_child(opts: AuditOptions, db_url: str, site_id: int) -> None:
     process = CrawlerProcess(scrapy_settings(opts))
     previous = None
     if opts.incremental:
-        from crawler.store import previous_site_id
-
         store = Store(db_url)
         previous = previous_site_id(store, opts.url, site_id)
         store.close()
@@ -67,7 +68,7 @@ def crawl_site(opts: AuditOptions, db_url: str, site_id: int, start_method: str 
     child.start()
     _CHILDREN.add(child)
     try:
-        prepare_post_crawl()
+        WarmUp().run()
         child.join(opts.max_seconds + 120)
     finally:
         _CHILDREN.discard(child)
@@ -80,37 +81,10 @@ def crawl_site(opts: AuditOptions, db_url: str, site_id: int, start_method: str 
                          f"(exit code {child.exitcode})")
 
 
-# what the audit step imports after the crawl (reuse, gatherers, trend, report writers)
-_POST_CRAWL_MODULES = ("disclosure_audit.reuse", "crawler.search_probe", "crawler.soft404",
-                       "crawler.tls", "checks.scoring", "checks.trend", "reports.render", "reports.exports",
-                       "openpyxl", "openpyxl.cell", "openpyxl.styles", "openpyxl.utils", "zipfile")
-
-
-def prepare_post_crawl() -> None:
-    """While the crawl child runs, make this process ready for what follows: import the modules the
-    audit step and the report writers use and compile the report template (~1 s of a recrawl's
-    audit step, issue 6). The parent only waits for the child meanwhile; imported after the fork,
-    nothing is added to the child. Only a head start: whatever fails here is done again later."""
-    import importlib
-
-    for name in _POST_CRAWL_MODULES:
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001, S112 - a module that cannot be imported fails later, where it is used
-            continue
-    try:
-        from disclosure_audit.reuse import code_digest
-        from reports.render import warm_templates
-
-        code_digest()
-        warm_templates()
-    except Exception:  # noqa: BLE001, S110 - see above
-        pass
-
-
 def run_distributed(opts: AuditOptions, db_url: str, site_id: int) -> None:
     if not opts.redis_url:
         raise AuditError("分散式爬取需要 --redis / distributed crawling needs --redis URL", 2)
+    # deferred: Scrapy and redis only for a distributed crawl
     from disclosure_audit.distributed import crawl_distributed
 
     crawl_distributed(opts.url, db_url=db_url, site_id=site_id, redis_url=opts.redis_url,

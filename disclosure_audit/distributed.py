@@ -44,6 +44,7 @@ def worker_settings(redis_url: str, run_key: str) -> dict[str, Any]:
 
 def run_worker(args: argparse.Namespace) -> None:
     """One worker process: `python -m disclosure_audit.distributed worker …` (also on other machines)."""
+    # deferred: Scrapy only in a worker process (installs the reactor)
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
     from scrapy.utils.reactor import install_reactor
@@ -70,6 +71,7 @@ class Coordinator:
     """Seeds the frontier, watches workers, requeues a dead worker's requests, says when it is done."""
 
     def __init__(self, redis_url: str, run_key: str) -> None:
+        # deferred: redis only when a distributed crawl is asked for
         import redis
 
         self.redis = redis.Redis.from_url(redis_url)

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import signals
+from scrapy.exceptions import NotConfigured
 
 from checks.facts import Agency
 from crawler import __version__
@@ -46,8 +47,6 @@ class StandaloneAudit:
     def from_crawler(cls, crawler: Any) -> StandaloneAudit | None:
         spider = getattr(crawler, "spider", None)
         if spider is None or not hasattr(spider, "standalone_out") or spider.site_id is not None:
-            from scrapy.exceptions import NotConfigured
-
             raise NotConfigured("the spider already belongs to a run (disclosure_audit.pipeline)")
         return cls(crawler, spider)
 

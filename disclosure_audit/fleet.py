@@ -26,7 +26,7 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from checks.facts import Agency
-from checks.results import results_document
+from checks.results import empty_disclosure, results_document
 from crawler import __version__
 from crawler.store import Store, default_db_url
 from disclosure_audit.crawl import crawl_site, kill_children
@@ -181,8 +181,6 @@ def audit_entry(store: Store, db_url: str, run_id: str, fleet: FleetOptions, cfg
 
 
 def failed_entry(entry: AgencyEntry, detail: str, duration: float) -> dict[str, Any]:
-    from checks.results import empty_disclosure
-
     return {"agency": {"name": entry.name, "code": entry.code, "url": entry.url, "group": entry.group},
             "status": "failed", "detail": detail,
             "stats": {"pages": 0, "documents": 0, "links_checked": 0, "duration_s": round(duration, 2)},
@@ -275,6 +273,7 @@ def _run_locked(fleet: FleetOptions, cfg: FleetConfig, entries: list[AgencyEntry
 
 
 def _write_fleet_outputs(results: dict[str, Any], fleet: FleetOptions) -> None:
+    # deferred: jinja2 and the templates (~0.1 s) only when reports are written
     from reports.render import render_overview
 
     write_results_json(results, fleet.out_dir)

@@ -207,7 +207,7 @@ def reusable_a11y(store: Store, site_id: int, facts: SiteFacts, sample: list) ->
     for entry in sample:
         url = entry[0]
         page = facts.page(url)
-        sha1 = page.extra.get("sha1") if page else None
+        sha1 = page.artifacts.sha1 if page else None
         if sha1 and old_hash.get(url) == sha1 and url in old_results:
             result = old_results[url]
             result.reason = entry[1]

@@ -7,7 +7,6 @@ results.json and the reports in disclosure_audit.writer.
 
 from __future__ import annotations
 
-import gc
 import json
 import time
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from checks.base import AuditContext
 from checks.facts import Agency, SiteFacts
 from checks.results import site_entry
 from crawler import __version__
+from crawler.collector import frozen_while
 from crawler.store import Store, default_db_url
 from disclosure_audit.crawl import crawl_site, run_distributed
 from disclosure_audit.gatherers import gather_accessibility, run_site_gatherers
@@ -101,15 +101,11 @@ def finalize_site(store: Store, run_id: str, site_id: int, opts: AuditOptions,
                   duration_s: float) -> dict[str, Any]:
     """Gatherers, checks, scores and trend for one crawled site: its results.json entry."""
     facts = store.load_site_facts(site_id)
-    # the facts live until the audit ends: keep the collector from re-scanning them (three full
-    # collections over a 10,000-page site cost about a second); unfrozen whatever happens, so a
-    # fleet of many sites in one process frees each site's facts
-    gc.freeze()
-    try:
-        return _audit_loaded_site(store, run_id, site_id, opts, duration_s, facts)
-    finally:
-        del facts
-        gc.unfreeze()
+    with frozen_while():  # the facts live until the audit ends: kept out of the collector's passes
+        try:
+            return _audit_loaded_site(store, run_id, site_id, opts, duration_s, facts)
+        finally:
+            del facts
 
 
 def _audit_loaded_site(store: Store, run_id: str, site_id: int, opts: AuditOptions, duration_s: float,

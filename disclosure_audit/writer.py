@@ -9,19 +9,19 @@ from typing import Any
 from checks.results import results_document
 from crawler import __version__
 from crawler.store import Store
+from reports.streaming import write_json
 
 
 def write_results_json(results: dict[str, Any], out_dir: Path) -> Path:
     """Write results.json atomically and streamed: a reader never sees half a file, and the document
     is never held as one 40 MB string (same bytes as json.dumps(indent=2, ensure_ascii=False))."""
-    from reports.streaming import write_json
-
     return write_json(results, out_dir / "results.json")
 
 
 def write_outputs(results: dict[str, Any], out_dir: Path, lang: str) -> list[Path]:
     """results.json and the human reports."""
     written = [write_results_json(results, out_dir)]
+    # deferred: jinja2 and the templates (~0.1 s) only when reports are written
     from reports.render import render_all
 
     written.extend(render_all(results, out_dir, lang=lang))

@@ -16,6 +16,7 @@ from __future__ import annotations
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.addresses import AddressPolicy, literal_ip
@@ -49,7 +50,7 @@ class PrivateAddressMiddleware:
     @staticmethod
     async def _resolve(host: str) -> list[str]:
         """Ask the reactor's resolver (Scrapy's caching one): the downloader reuses the answer."""
-        from scrapy.utils.defer import maybe_deferred_to_future
+        # deferred: importing the reactor installs it; Scrapy chooses which first
         from twisted.internet import reactor
 
         try:

@@ -56,8 +56,10 @@ from checks.facts import LinkResult
 from crawler.addresses import AddressPolicy, literal_ip
 from crawler.encoding import decode_html
 from crawler.extract import extract_page
+from crawler.incremental import PreviousCrawl
 from crawler.items import LinkResultItem, PageItem, SkippedItem, UnchangedPageItem, UnchangedPagesItem
-from crawler.revalidate import AS_VALIDATED, Politeness, revalidate, validator_headers
+from crawler.politeness import CrawlRobots, Politeness
+from crawler.revalidate import AS_VALIDATED, revalidate, validator_headers
 
 NOT_FETCHED_SCHEMES = {"mailto", "tel", "javascript", "data", "sms", "fax", "callto", "skype", "about"}
 DOCUMENT_EXTENSIONS = {
@@ -260,8 +262,6 @@ class AgencySpider(Spider):
             spider.scope_hosts, allow_all=crawler.settings.getbool("ALLOW_PRIVATE_ADDRESSES"), kinds=kinds)
         spider.default_maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
         if spider.previous_site_id is not None and spider.db_url:
-            from crawler.incremental import PreviousCrawl
-
             spider.previous = PreviousCrawl(spider.db_url, spider.previous_site_id)
             crawler.signals.connect(spider.previous.close, signal=signals.spider_closed)
             # a distributed worker acknowledges requests one by one; its pages stay Scrapy requests
@@ -288,23 +288,14 @@ class AgencySpider(Spider):
         """Ask the previous audit's pages conditionally in one fast pass (crawler.revalidate); a page
         answered 304 there is taken as unchanged when the crawl reaches it, without a Scrapy request.
         The start page is left to Scrapy: the crawl always begins with a real request of its own."""
-        from scrapy.downloadermiddlewares.httpcompression import ACCEPTED_ENCODINGS
-
-        settings = self.crawler.settings
         start = url_key(self.start_url)
         urls = [u for u in self.previous.validators if self.in_scope(u) and url_key(u) != start]
         urls = urls[: max(0, self.max_pages - 1)]
-        headers = {k: v for k, v in settings.getdict("DEFAULT_REQUEST_HEADERS").items() if isinstance(v, str)}
-        headers["User-Agent"] = settings.get("USER_AGENT")
-        headers["Accept-Encoding"] = b", ".join(ACCEPTED_ENCODINGS).decode()
-        agent = settings.get("ROBOTSTXT_USER_AGENT") or settings.get("USER_AGENT")
-        polite = Politeness(
-            headers=headers, robots_agent=agent if settings.getbool("ROBOTSTXT_OBEY") else None,
-            per_host=settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"), total=settings.getint("CONCURRENT_REQUESTS"),
-            delay_s=settings.getfloat("DOWNLOAD_DELAY"), timeout_s=settings.getfloat("DOWNLOAD_TIMEOUT"),
-            budget_s=max(10.0, settings.getfloat("CLOSESPIDER_TIMEOUT") / 4 or 600.0))
+        polite = Politeness.from_settings(self.crawler.settings)
+        robots = CrawlRobots.from_crawler(self.crawler)
         try:
-            result = await revalidate(self.previous.validators, urls, polite, _kept_text_headers)
+            result = await revalidate(self.previous.validators, urls, polite, _kept_text_headers,
+                                      robots.allowed if robots else None)
         except Exception as exc:  # noqa: BLE001 - an optimisation only: the crawl asks every page itself
             self.logger.warning("revalidation pass failed, the crawl asks every page itself: %s", exc)
             return
@@ -623,11 +614,11 @@ class AgencySpider(Spider):
                 facts.encoding = encoding
                 facts.last_modified = _header(response, b"Last-Modified")
                 facts.etag = _header(response, b"ETag")
-                facts.extra["sha1"] = hashlib.sha1(response.body).hexdigest()
+                facts.artifacts.sha1 = hashlib.sha1(response.body).hexdigest()
                 if "download_stopped" in response.flags:
-                    facts.extra["truncated_at_bytes"] = meta.get("da_received", len(response.body))
+                    facts.artifacts.truncated_at_bytes = meta.get("da_received", len(response.body))
                     if meta.get("da_declared_length"):
-                        facts.extra["declared_length"] = meta["da_declared_length"]
+                        facts.artifacts.declared_length = meta["da_declared_length"]
                 yield PageItem(facts, parsed.links, result)
                 yield from self.follow_links([link.target for link in parsed.links], facts.depth)
                 return

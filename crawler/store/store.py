@@ -17,11 +17,21 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Integer, create_engine, event, select
+from sqlalchemy import Integer, bindparam, case, create_engine, event, func, literal, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from checks.facts import A11yPageResult, Agency, LinkRef, LinkResult, PageFacts, SiteArtifacts, SiteFacts
+from checks.facts import (
+    A11yPageResult,
+    Agency,
+    LinkRef,
+    LinkResult,
+    PageArtifacts,
+    PageFacts,
+    SiteArtifacts,
+    SiteFacts,
+)
+from checks.streamed import StreamedList
 from crawler.store.schema import (
     A11yRow,
     Base,
@@ -156,8 +166,6 @@ class Store:
     def _trend_findings(self, run_id: str, agency_url: str) -> Any:
         """The findings of one audit with the fields a trend shows (checks.trend._brief), as a stream
         read from the findings table (checks.streamed.StreamedList): never all in memory."""
-        from checks.streamed import StreamedList
-
         with self.session() as s:
             site_id = s.scalar(select(SiteRow.id).where(SiteRow.run_id == run_id, SiteRow.url == agency_url)
                                .order_by(SiteRow.id.desc()).limit(1))
@@ -203,8 +211,6 @@ class Store:
             page_cols = ["url", "url_hash", "final_url", "status", "content_type", "size", "elapsed_s",
                          "last_modified", "etag", "facts"]
             t = PageRow.__table__
-            from sqlalchemy import case
-
             holder = case((t.c.page_text.is_(None) & t.c.text_from.isnot(None), t.c.text_from),
                           else_=_literal(previous_site))
             s.execute(t.insert().from_select(
@@ -310,6 +316,7 @@ class Store:
         cache = self.__dict__.setdefault("_statements", {})
         if name not in cache:
             if self.engine.dialect.name == "postgresql":
+                # deferred: only the dialect of the store in use (postgresql ~20 ms)
                 from sqlalchemy.dialects.postgresql import insert
             else:
                 from sqlalchemy.dialects.sqlite import insert
@@ -389,6 +396,8 @@ class Store:
                             small[name] = common.setdefault(small[name], small[name])
                     if small.get("final_url") == small.get("url"):
                         small["final_url"] = small.get("url")
+                    # the artifacts are stored under `extra`, as before they were typed (PageArtifacts)
+                    small["artifacts"], small["extra"] = PageArtifacts.from_extra(data.get("extra"))
                     if data.get("text"):  # an older store kept the text inside the facts
                         small["text"] = data["text"]
                     meta = data.get("meta")
@@ -397,7 +406,7 @@ class Store:
                     if depth is not None:
                         page.depth = depth
                     if reused is not None:
-                        page.extra["not_modified"] = True
+                        page.artifacts.not_modified = True
                     facts.pages.append(page)
                     page_strings[page.url] = page.url
                     if page.title:
@@ -444,8 +453,6 @@ class Store:
                 .execution_options(stream_results=True, yield_per=5000))
 
     def counts(self, site_id: int) -> dict[str, int]:
-        from sqlalchemy import func
-
         with self.session() as s:
             def count(model: Any) -> int:
                 return s.scalar(select(func.count()).select_from(model).where(model.site_id == site_id))
@@ -458,6 +465,8 @@ def page_row(site_id: int, page: PageFacts) -> dict[str, Any]:
     """The `pages` row of one page: facts as JSON without the text, the text compressed beside it."""
     data = _shallow_dict(page)
     text = data.pop("text", "") or ""
+    del data["artifacts"]
+    data["extra"] = page.stored_extra()  # the stored form of the artifacts: unchanged keys (PageArtifacts)
     return {"site_id": site_id, "url": page.url, "url_hash": url_hash(page.url), "final_url": page.final_url,
             "status": page.status, "content_type": page.content_type, "size": page.size,
             "elapsed_s": page.elapsed_s, "last_modified": page.last_modified, "etag": page.etag,
@@ -466,14 +475,10 @@ def page_row(site_id: int, page: PageFacts) -> dict[str, Any]:
 
 
 def _literal(value: int) -> Any:
-    from sqlalchemy import literal
-
     return literal(value, Integer)
 
 
 def _bind(name: str) -> Any:
-    from sqlalchemy import bindparam
-
     return bindparam(name)
 
 
@@ -507,8 +512,6 @@ def previous_site_id(store: Store, agency_url: str, exclude_site: int) -> int | 
     """The latest finished (ok/partial) audit of the same start URL: the one a recrawl sends conditional
     requests for (crawler.incremental) and whose findings the audit step may reuse (disclosure_audit.reuse). Kept
     in the store, not beside the middleware, so that the audit step does not import Scrapy (30 MB, ~0.4 s)."""
-    from sqlalchemy import select
-
     with store.session() as s:
         return s.scalar(select(SiteRow.id).where(SiteRow.url == agency_url, SiteRow.id != exclude_site,
                                                  SiteRow.status.in_(("ok", "partial")))

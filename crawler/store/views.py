@@ -131,7 +131,8 @@ class LinkTable:
 # when read. The visible text stays in the store.
 SMALL_FIELDS = ("url", "final_url", "status", "content_type", "size", "elapsed_s", "depth", "encoding",
                 "last_modified", "etag", "title", "lang", "headings", "anchors", "forms", "accesskeys",
-                "text_regions", "label_values", "noscript", "images", "extra", "search_inputs")
+                "text_regions", "label_values", "noscript", "images", "artifacts", "extra",
+                "search_inputs")
 
 
 class SharedValues:
@@ -212,6 +213,7 @@ class StoredPageFacts:
         self._keep_value("meta", value)
 
     meta_first = PageFacts.meta_first
+    stored_extra = PageFacts.stored_extra
 
     def to_page_facts(self) -> PageFacts:
         """A plain `PageFacts` with every field read (for pickling, copies and tests)."""

@@ -310,5 +310,5 @@ def test_english_site_out_of_scope_is_not_judged() -> None:
 def test_footer_line_recorded_by_the_extractor() -> None:
     html = "<html><body><p>內容</p><article><footer>文章頁尾</footer></article><footer><p>頁尾</p></footer></body></html>"
     facts = extract_page(html, B).facts
-    assert facts.text.split("\n")[facts.extra["footer_line"]] == "頁尾"  # an article's own footer is not it
-    assert "footer_line" not in extract_page("<html><body><p>內容</p></body></html>", B).facts.extra
+    assert facts.text.split("\n")[facts.artifacts.footer_line] == "頁尾"  # an article's own footer is not it
+    assert extract_page("<html><body><p>內容</p></body></html>", B).facts.artifacts.footer_line is None

@@ -362,7 +362,7 @@ def test_no_full_number_is_kept_anywhere_the_tool_writes(audited):
     assert b"A12****789" in blobs["results.json"] and b"A12****789" in blobs["findings.csv"]
     staff = audited["facts"].page(audited["base"] + "/staff.html")
     assert "A12****789" in staff.text and INVALID[0] in staff.text  # a wrong check digit is no number: kept
-    assert staff.extra["personal_ids"]["count"] == 3
+    assert staff.artifacts.personal_ids["count"] == 3
 
 
 def test_no_real_agency_page_is_a_listing_or_carries_an_identity_number():
@@ -381,6 +381,6 @@ def test_no_real_agency_page_is_a_listing_or_carries_an_identity_number():
     for path in files:
         html, _encoding, _source = decode_html(path.read_bytes(), "text/html")
         facts = extract_page(html, f"http://127.0.0.1:8000/{path.name}").facts
-        if listing_server(facts) or "personal_ids" in facts.extra:
+        if listing_server(facts) or facts.artifacts.personal_ids is not None:
             alarms.append(str(path.relative_to(REALWORLD)))
     assert len(files) >= 50 and alarms == []

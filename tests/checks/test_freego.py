@@ -84,7 +84,7 @@ def test_linked_style_sheets_and_badge_image_facts_are_recorded() -> None:
                head='<link rel="stylesheet" href="css/site.css"><link rel="icon" href="/f.ico">'
                     '<link rel="alternate stylesheet" href="/alt.css">')
     facts = extract_page(html, BASE + "/index.html").facts
-    assert facts.extra["freego"]["stylesheets"] == [f"{BASE}/css/site.css", f"{BASE}/alt.css"]
+    assert facts.artifacts.freego["stylesheets"] == [f"{BASE}/css/site.css", f"{BASE}/alt.css"]
     assert facts.images == [{"src": "/img/aa.png", "alt": "通過AA檢測等級無障礙網頁檢測", "width": "88",
                              "height": "31", "link": CERT, "footer": True, "position": 1.0}]
 

@@ -237,9 +237,9 @@ def test_mixed_content_from_links_and_scripts():
             '<body><img src="http://img.example.tw/logo.png" alt="標誌"><img src="/ok.png" alt="">'
             '<a href="http://other.gov.tw/">其他機關</a></body></html>')
     parsed = extract_page(html, "https://www.example.gov.tw/")
-    assert parsed.facts.extra["http_subresources"] == [{"tag": "link", "url": "http://cdn.example.tw/a.css"},
+    assert parsed.facts.artifacts.http_subresources == [{"tag": "link", "url": "http://cdn.example.tw/a.css"},
                                                        {"tag": "script", "url": "http://cdn.example.tw/a.js"}]
-    assert "http_subresources" not in extract_page(html, "http://www.example.gov.tw/").facts.extra
+    assert extract_page(html, "http://www.example.gov.tw/").facts.artifacts.http_subresources is None
     facts = SiteFacts(Agency("測試機關", "https://www.example.gov.tw/"), hosts=["www.example.gov.tw"],
                       pages=[parsed.facts], links=parsed.links)
     [finding] = run_check(facts)

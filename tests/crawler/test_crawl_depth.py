@@ -53,7 +53,7 @@ def test_a_page_found_first_by_a_longer_path_keeps_its_shortest_depth(site, tmp_
         finally:
             store.close()
         assert {p.url.replace(site.url, ""): p.depth for p in pages} == expected
-        assert all(p.extra.get("not_modified") for p in pages) == (run == 2)
+        assert all(p.artifacts.not_modified for p in pages) == (run == 2)
 
 
 def test_a_malformed_link_with_a_fragment_does_not_stop_the_page_s_other_links(site, tmp_path):

@@ -238,15 +238,15 @@ def test_repeated_path_segments_are_a_trap(hostile):
 def test_50_mb_page_is_read_up_to_the_page_limit_and_recorded_as_truncated(hostile):
     big = hostile["audit"].facts.page(hostile["site"].url + "/big.html")
     assert big.title == "大頁面"
-    assert 5 * MB < big.extra["truncated_at_bytes"] <= 5 * MB + 256 * 1024
-    assert big.extra["declared_length"] == 50 * MB
+    assert 5 * MB < big.artifacts.truncated_at_bytes <= 5 * MB + 256 * 1024
+    assert big.artifacts.declared_length == 50 * MB
     assert hostile["audit"].by_target("/big.html") == []
 
 
 def test_endless_chunked_response_is_truncated(hostile):
     endless = hostile["audit"].facts.page(hostile["site"].url + "/endless.html")
     assert endless.title == "無盡頁面"
-    assert endless.extra["truncated_at_bytes"] > 5 * MB
+    assert endless.artifacts.truncated_at_bytes > 5 * MB
 
 
 def test_decompression_bomb_is_refused_not_inflated(hostile):

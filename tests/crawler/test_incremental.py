@@ -63,7 +63,7 @@ def test_second_run_of_unchanged_site_uses_304_and_keeps_every_finding(site, tmp
     assert ("HEAD", "/doc.pdf") in site.hits and ("GET", "/gone.html") in site.hits
     store = Store(f"sqlite:///{tmp_path / 'audit.sqlite'}")
     facts, before = store.load_site_facts(2), store.load_site_facts(1)
-    assert all(p.extra.get("not_modified") for p in facts.pages)
+    assert all(p.artifacts.not_modified for p in facts.pages)
     # the unchanged pages were copied inside the database: same text, depth and links as last time
     assert sorted((p.url, p.depth, p.text) for p in facts.pages) == \
         sorted((p.url, p.depth, p.text) for p in before.pages)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from checks.artifacts import PageArtifacts
 from checks.facts import Agency, LinkRef, PageFacts
 from crawler.store import Store
 from crawler.store.views import LinkTable, StoredPageFacts
@@ -55,13 +56,15 @@ def test_a_stored_page_reads_like_the_page_facts_it_was_stored_from(tmp_path):
                         text="更新日期：114-01-02", anchors=["main", "C"], noscript="您的瀏覽器不支援 JavaScript",
                         forms=[{"action": "/search/", "method": "get", "inputs": []}],
                         accesskeys=[{"key": "C", "href": "#C", "text": ":::", "id": "C"}],
-                        images=[{"src": "/logo.png", "alt": None}], extra={"sha1": "ab"})
+                        images=[{"src": "/logo.png", "alt": None}], artifacts=PageArtifacts(sha1="ab"),
+                        extra={"later": 1})
     store.add_pages(site, [written])
     [page] = store.load_site_facts(site).pages
     read = page.to_page_facts()
     assert read == written
     assert page.meta_first("DC.date") == "2025-01-02" and page.headings[0] == (1, "關於本局")
     assert pickle.loads(pickle.dumps(page)) == written and copy.deepcopy(page) == written
-    page.extra["not_modified"] = True  # each page has its own extra
-    assert store.load_site_facts(site).pages[0].extra == {"sha1": "ab"}
+    page.artifacts.not_modified = True  # each page has its own artifacts
+    again = store.load_site_facts(site).pages[0]
+    assert (again.artifacts, again.extra) == (PageArtifacts(sha1="ab"), {"later": 1})
     store.close()

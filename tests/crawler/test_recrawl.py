@@ -80,7 +80,7 @@ def test_recrawl_still_verifies_every_link_of_unchanged_pages(site, external_sit
     store = Store(f"sqlite:///{tmp_path / 'audit.sqlite'}")
     try:
         pages = store.load_site_facts(2).pages
-        assert sorted(p.url.rsplit("/", 1)[-1] for p in pages if p.extra.get("not_modified")) == \
+        assert sorted(p.url.rsplit("/", 1)[-1] for p in pages if p.artifacts.not_modified) == \
             ["", "about.html", "最新消息.html"]
         assert {p.url: p.depth for p in pages} == {p.url: p.depth for p in store.load_site_facts(1).pages}
     finally:

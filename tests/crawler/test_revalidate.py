@@ -1,8 +1,9 @@
 """The recrawl's revalidation pass (crawler.revalidate, issue 6): the previous audit's pages are asked
-conditionally in one fast pass before Scrapy's crawl, as politely as the crawl asks (robots.txt, its
-User-Agent, DOWNLOAD_DELAY, no proxy bypassed), each page is asked once in the whole recrawl, the
-crawl's footprint counts every request, the audit comes out as it does without the pass, and the pass
-gives up (leaving pages to Scrapy) on 429, on a changed site, on an unreadable robots.txt."""
+conditionally in one fast pass before Scrapy's crawl, by the crawl's own rules (crawler.politeness:
+robots.txt read once by the crawl's RobotsTxtMiddleware, its User-Agent, DOWNLOAD_DELAY, no proxy
+bypassed), each page is asked once in the whole recrawl, the crawl's footprint counts every request, the
+audit comes out as it does without the pass, and the pass gives up (leaving pages to Scrapy) on 429 and
+on a changed site."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from datetime import date
 from servers import page
 
 from crawler import settings as crawl_settings
-from crawler.revalidate import SAMPLE, Politeness, revalidate
+from crawler.politeness import Politeness
+from crawler.revalidate import SAMPLE, revalidate
 from crawler.store import Store
 from disclosure_audit.options import AuditOptions
 from disclosure_audit.pipeline import audit_site
@@ -67,14 +69,14 @@ def test_recrawl_asks_each_page_once_obeys_robots_and_counts_every_request(site,
     gets = Counter(path for method, path in site.hits if method == "GET")
     assert gets["/p07.html"] == 0  # disallowed now: neither the pass nor Scrapy asks it
     assert [gets[p] for p in PAGES if p != "/p07.html"] == [1] * 11 and gets["/"] == 1
-    assert gets["/robots.txt"] == 2  # read by the pass and by Scrapy's robots middleware
+    assert gets["/robots.txt"] == 1  # read once, by the crawl's robots middleware, for the pass and the crawl
     assert sorted(site.seen_conditional) == sorted(["/", *(p for p in PAGES if p != "/p07.html")])
     assert site.agents == {crawl_settings.USER_AGENT}
     entry = second["sites"][0]
     assert entry["coverage"]["skipped"] == {"robots": 1}
     # the pass's requests are in the crawl's footprint (the soft-404 probes, /da-…, are made after the crawl)
     crawl_hits = [hit for hit in site.hits if not hit[1].startswith("/da-")]
-    assert len(crawl_hits) == 15 and entry["footprint"]["127.0.0.1"]["requests"] == 15
+    assert len(crawl_hits) == 14 and entry["footprint"]["127.0.0.1"]["requests"] == 14
 
 
 def test_recrawl_with_the_pass_audits_as_the_recrawl_without_it(site, tmp_path):
@@ -89,7 +91,7 @@ def test_recrawl_with_the_pass_audits_as_the_recrawl_without_it(site, tmp_path):
     try:
         def facts(site_id):
             f = store.load_site_facts(site_id)
-            return (sorted((p.url, p.depth, p.title, bool(p.extra.get("not_modified"))) for p in f.pages),
+            return (sorted((p.url, p.depth, p.title, bool(p.artifacts.not_modified)) for p in f.pages),
                     sorted((r.url, r.status, r.method, r.error, tuple(r.headers.items()))
                            for r in f.link_results.values()),
                     sorted((lk.source, lk.target) for lk in f.links))
@@ -101,11 +103,11 @@ def test_recrawl_with_the_pass_audits_as_the_recrawl_without_it(site, tmp_path):
         store.close()
 
 
-def _pass(site, paths, **polite):
+def _pass(site, paths, robots=None, **polite):
     validators = {site.url + p: ('"v"', None) for p in paths}
     options = {"per_host": 1, "total": 1, **polite}
     return asyncio.run(revalidate(validators, list(validators),
-                                  Politeness(headers={"User-Agent": "t"}, robots_agent="t", **options), dict))
+                                  Politeness(headers={"User-Agent": "t"}, **options), dict, robots))
 
 
 def _answering(site, paths, status_of) -> None:
@@ -124,7 +126,7 @@ def test_pass_stops_at_a_429_and_leaves_the_rest_to_the_crawl(site):
     result = _pass(site, paths)
     assert result.asked == 6 and sorted(result.unchanged) == [site.url + p for p in paths[:5]]
     assert "HTTP 429" in result.stopped
-    assert [p for m, p in site.hits] == ["/robots.txt", *paths[:6]]
+    assert [p for m, p in site.hits] == paths[:6]
 
 
 def test_pass_over_a_changed_site_stops_after_its_sample(site):
@@ -135,12 +137,36 @@ def test_pass_over_a_changed_site_stops_after_its_sample(site):
     assert result.stopped == f"only 0 of the first {SAMPLE} pages answered 304"
 
 
-def test_pass_asks_nothing_when_robots_txt_cannot_be_read(site):
+def test_pass_asks_only_what_the_crawls_robots_rules_allow(site):
+    paths = ["/a.html", "/private/b.html", "/c.html"]
+    _answering(site, paths, lambda p: 304)
+    asked_robots = []
+
+    async def robots(urls):
+        asked_robots.append(list(urls))
+        return [u for u in urls if "/private/" not in u]
+
+    result = _pass(site, paths, robots=robots)
+    assert asked_robots == [[site.url + p for p in paths]]
+    assert sorted(result.unchanged) == [site.url + "/a.html", site.url + "/c.html"]
+    assert sorted(p for m, p in site.hits) == ["/a.html", "/c.html"]
+
+
+def test_recrawl_pass_reads_robots_txt_as_the_crawl_does_when_it_fails(site, tmp_path):
+    """A robots.txt answered 500 means for the pass what it means for Scrapy's crawl (one parser decides)."""
+    build(site, "")
+    audit(site, tmp_path)
     site.routes["/robots.txt"] = (500, {}, "down")
-    _answering(site, ["/a.html"], lambda p: 304)
-    result = _pass(site, ["/a.html"])
-    assert result.asked == 0 and result.unchanged == {}
-    assert site.hits == [("GET", "/robots.txt")]
+    site.hits.clear()
+    site.seen_conditional.clear()
+    without = findings(audit(site, tmp_path, DA_REVALIDATE_AHEAD=False))
+    asked_by_crawl = sorted(site.seen_conditional)
+    site.hits.clear()
+    site.seen_conditional.clear()
+    assert findings(audit(site, tmp_path)) == without
+    gets = Counter(path for method, path in site.hits if method == "GET")
+    assert sorted(site.seen_conditional) == asked_by_crawl and gets["/robots.txt"] == 1
+    assert all(gets[p] == 1 for p in PAGES)
 
 
 def test_pass_sends_nothing_past_a_configured_proxy(site, monkeypatch):

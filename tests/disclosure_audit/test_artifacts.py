@@ -10,9 +10,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from checks.artifacts import SiteArtifacts
+from checks.artifacts import PageArtifacts, SiteArtifacts
 from checks.facts import Agency, PageFacts, SiteFacts
 from crawler.store import Store
+from crawler.store.store import page_row
 from disclosure_audit.gatherers import Gatherer, run_site_gatherers, site_gatherers
 
 # what the gatherers read of the audit options
@@ -56,6 +57,47 @@ def test_an_artifact_not_gathered_is_none_and_not_stored():
     facts.artifacts.search = {"query": "市政"}
     facts.extra["finish_reason"] = "finished"
     assert facts.stored_extra() == {"finish_reason": "finished", "search": {"query": "市政"}}
+
+
+# a page's `extra` in its stored facts as runs before the page artifacts wrote it, in the order the
+# extractor and the spider wrote it (values shortened), plus a key no gatherer of today knows
+OLD_PAGE_EXTRA = {
+    "footer_line": 12,
+    "freego": {"codes": {"HM1130103C": {"count": 1, "examples": ["<a>"]}}, "stylesheets": ["https://a.test/s.css"]},
+    "http_subresources": [{"tag": "img", "url": "http://a.test/x.png"}],
+    "personal_ids": {"numbers": [{"masked": "A12****789", "kind": "national-id"}], "count": 1,
+                     "occurrences": 1, "invalid": 0},
+    "sha1": "b" * 40,
+    "truncated_at_bytes": 5_300_000,
+    "declared_length": 50_000_000,
+    "worker": "w1",
+    "dom_signature": "main>h1",
+    "later_gatherer": {"x": 1},
+}
+
+
+def test_a_page_stored_before_the_page_artifacts_loads_into_them(tmp_path: Path):
+    store = Store(f"sqlite:///{tmp_path / 'a.sqlite'}")
+    site = store.create_site(store.create_run(date(2026, 11, 23), "0", {}), Agency("甲", "https://a.test/"), [])
+    store.add_pages(site, [PageFacts(url="https://a.test/", status=200, extra=dict(OLD_PAGE_EXTRA))])
+    [page] = store.load_site_facts(site).pages
+    assert page.artifacts.sha1 == "b" * 40 and page.artifacts.footer_line == 12
+    assert page.artifacts.freego == OLD_PAGE_EXTRA["freego"] and page.artifacts.worker == "w1"
+    assert page.artifacts.personal_ids["count"] == 1 and page.artifacts.dom_signature == "main>h1"
+    assert (page.artifacts.truncated_at_bytes, page.artifacts.declared_length) == (5_300_000, 50_000_000)
+    assert page.artifacts.not_modified is None and page.extra == {"later_gatherer": {"x": 1}}
+    # written again, the stored facts hold the same keys in the same order (the recrawl digest reads them)
+    stored = page_row(site, page.to_page_facts())["facts"]["extra"]
+    assert list(stored.items()) == [(k, v) for k, v in OLD_PAGE_EXTRA.items() if k != "later_gatherer"] + \
+        [("later_gatherer", {"x": 1})]
+    store.close()
+
+
+def test_a_page_artifact_not_recorded_is_none_and_not_stored():
+    page = PageFacts(url="https://a.test/")
+    assert page.artifacts == PageArtifacts() and page.stored_extra() == {}
+    page.artifacts.sha1 = "c" * 40
+    assert page_row(1, page)["facts"]["extra"] == {"sha1": "c" * 40} and "artifacts" not in page_row(1, page)["facts"]
 
 
 def test_each_gatherer_yields_a_declared_artifact_once():

@@ -122,7 +122,7 @@ def test_two_workers_crawl_one_site_into_postgresql_without_duplicates(chain_sit
         assert s.scalar(select(func.count(func.distinct(PageRow.url)))) == PAGES + 1
         assert s.scalar(select(func.count()).select_from(LinkResultRow)) == len(facts.link_results)
     store.close()
-    workers = {p.extra.get("worker") for p in facts.pages}
+    workers = {p.artifacts.worker for p in facts.pages}
     assert workers == {"w1", "w2"}  # both workers did real work
     page_hits = [path for method, path in chain_site.hits if method == "GET" and path.startswith("/p")]
     assert len(page_hits) == len(set(page_hits)) == PAGES  # each page fetched once

@@ -3,8 +3,8 @@
 - `reports.streaming.encode_indented` (what results.json and results.sarif write per finding) gives
   exactly `json.dumps(..., ensure_ascii=False, indent=N)` shifted to its depth, for any JSON value,
   and the json module's own error for anything else;
-- `disclosure_audit.crawl.prepare_post_crawl` (run by the crawl's parent while the child crawls) imports the
-  audit step's modules and compiles the report templates, never fails, and changes no output.
+- `disclosure_audit.warmup.WarmUp` (run by the crawl's parent while the child crawls) imports the
+  audit step's modules (read from its stages) and compiles the report templates, never fails, and changes no output.
 """
 
 from __future__ import annotations
@@ -104,14 +104,15 @@ def test_results_json_with_odd_findings_is_byte_identical(tmp_path: Path) -> Non
         assert path.read_text(encoding="utf-8") == json.dumps(doc, ensure_ascii=False, indent=indent)
 
 
-def test_prepare_post_crawl_imports_and_compiles_and_never_fails(monkeypatch: pytest.MonkeyPatch) -> None:
-    from disclosure_audit import crawl
+def test_warm_up_imports_and_compiles_and_never_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    from disclosure_audit import warmup
     from reports import render
 
-    monkeypatch.setattr(crawl, "_POST_CRAWL_MODULES", (*crawl._POST_CRAWL_MODULES, "no_such_module_da"))
+    monkeypatch.setattr(warmup, "STAGES", (*warmup.STAGES, "no_such_module_da"))
     render._env.cache_clear()
-    crawl.prepare_post_crawl()
-    for name in ("reports.render", "reports.exports", "checks.trend", "disclosure_audit.reuse", "openpyxl"):
+    warmup.WarmUp().run()
+    for name in ("reports.render", "reports.exports", "checks.trend", "disclosure_audit.reuse", "openpyxl",
+                 "crawler.soft404", "checks.freego", "checks.staleness"):
         assert name in sys.modules
     assert "no_such_module_da" not in sys.modules
     loaded = render._env().cache
@@ -121,7 +122,7 @@ def test_prepare_post_crawl_imports_and_compiles_and_never_fails(monkeypatch: py
         raise RuntimeError("templates unavailable")
 
     monkeypatch.setattr(render, "warm_templates", broken)
-    crawl.prepare_post_crawl()  # only a head start: a failure here is not the audit's
+    warmup.WarmUp().run()  # only a head start: a failure here is not the audit's
 
 
 def test_reports_are_the_same_with_and_without_warm_templates(tmp_path: Path) -> None:
@@ -165,7 +166,7 @@ def test_crawl_site_prepares_the_audit_step_while_the_child_runs(monkeypatch: py
         Process = Child
 
     monkeypatch.setattr(crawl.multiprocessing, "get_context", lambda method: Context())
-    monkeypatch.setattr(crawl, "prepare_post_crawl", lambda: calls.append("prepare"))
+    monkeypatch.setattr(crawl.WarmUp, "run", lambda self: calls.append("prepare"))
     crawl.crawl_site(AuditOptions(url="http://127.0.0.1/", out_dir=Path(".")), "sqlite://", 1)
     assert calls == ["start", "prepare", "join"]
 
@@ -284,7 +285,7 @@ def test_spreadsheet_cells_are_the_same_with_and_without_the_cell_cache(
 def test_the_audit_step_finds_the_previous_audit_as_the_crawl_does_without_scrapy(site: Any, tmp_path: Path) -> None:
     """The audit step (disclosure_audit.reuse) finds the previous audit with the run store's query, the one
     the crawl's conditional requests use (crawler.store.previous_site_id); the audit step's modules (what
-    prepare_post_crawl imports) do not import Scrapy."""
+    the warm-up imports) do not import Scrapy."""
     import subprocess
     from datetime import date
 
@@ -305,6 +306,6 @@ def test_the_audit_step_finds_the_previous_audit_as_the_crawl_does_without_scrap
         assert previous_site_id(store, "http://127.0.0.1:9/none", 1) is None
     finally:
         store.close()
-    code = ("import sys, disclosure_audit.pipeline, disclosure_audit.crawl as c; c.prepare_post_crawl(); "
+    code = ("import sys, disclosure_audit.pipeline, disclosure_audit.warmup as w; w.WarmUp().run(); "
             "import disclosure_audit.reuse; sys.exit(1 if 'scrapy' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=False).returncode == 0
