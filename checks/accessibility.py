@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from checks.base import AuditContext, Check, CheckMeta, Finding
+from checks.computed.refresh import refresh_target
 from checks.facts import A11yPageResult, SiteFacts, url_hostname
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -70,8 +71,6 @@ def site_results(facts: SiteFacts) -> list[A11yPageResult]:
     `disclosure-audit a11y URL…`, which tests exactly the pages it is given). A page that a
     `<meta http-equiv="refresh" content="0;url=…">` leaves at once is set aside: axe tested the page
     it went to, not this one (issue 18)."""
-    # deferred: checks.accessibility, checks.freego and checks.taiwan_a11y import one another (a known cycle)
-    from checks.freego import refresh_target
 
     hosts = site_hosts(facts)
     out = []

@@ -21,7 +21,6 @@ Facts come from crawler/static_a11y.py (`PageFacts.artifacts.freego`, `SiteFacts
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,10 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import yaml
 
+from checks.accessibility import freego_rules
 from checks.base import AuditContext, Check, CheckMeta, Finding
+from checks.computed.badges import BADGE_HOSTS, badge_image, find_badges, html_pages
+from checks.computed.refresh import refresh_target  # noqa: F401 - part of this module's interface (tests, docs)
 from checks.facts import PageFacts, SiteFacts
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -38,14 +40,11 @@ _SEVERITY = {"A": "error", "AA": "warning", "AAA": "notice"}
 BADGE_SIZE = (88, 31)
 BOTTOM_POSITION = 0.5  # an image in the second half of the home page's elements counts as "下方"
 MAX_PAGES_LISTED = 20
-_REFRESH = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:[;,]\s*(?:url\s*=\s*)?['\"]?([^'\"]*))?", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
 def static_rules() -> dict[str, dict[str, str]]:
     """The static Freego rules by code, with level and WCAG SC from freego_v3_rules.csv."""
-    # deferred: checks.accessibility, checks.freego and checks.taiwan_a11y import one another (a known cycle)
-    from checks.accessibility import freego_rules
 
     rows = yaml.safe_load((DATA / "freego_static.yaml").read_text(encoding="utf-8"))["rules"]
     table = freego_rules()
@@ -55,8 +54,6 @@ def static_rules() -> dict[str, dict[str, str]]:
 
 def claimed_level(facts: SiteFacts, extra_hosts: tuple[str, ...] = ()) -> str | None:
     """The level the site's badge or `Accessible_website` meta claims (A+ read as AA), or None."""
-    # deferred: checks.accessibility, checks.freego and checks.taiwan_a11y import one another (a known cycle)
-    from checks.taiwan_a11y import find_badges
 
     return find_badges(facts, extra_hosts)["level_equivalent"]
 
@@ -70,10 +67,8 @@ def target_level(facts: SiteFacts, ctx: AuditContext) -> str:
 
 
 def _pages(facts: SiteFacts) -> list[PageFacts]:
-    # deferred: checks.accessibility, checks.freego and checks.taiwan_a11y import one another (a known cycle)
-    from checks.taiwan_a11y import _html_pages
 
-    return _html_pages(facts)
+    return html_pages(facts)
 
 
 def page_codes(page: PageFacts) -> dict[str, dict[str, Any]]:
@@ -109,17 +104,6 @@ def static_failures(facts: SiteFacts) -> list[dict[str, Any]]:
     return sorted(({"rule": rules[c]["rule"], "freego": c, "level": rules[c]["level"], "pages": len(urls)}
                    for c, urls in where.items() if c in rules and urls),
                   key=lambda e: (LEVELS.index(e["level"]), e["freego"]))
-
-
-def refresh_target(page: PageFacts) -> str | None:
-    """Where a `<meta http-equiv="refresh">` with no delay sends the reader (another URL), else None."""
-    for content in page.meta.get("refresh", []):
-        m = _REFRESH.match(content or "")
-        if m and float(m.group(1)) == 0 and (m.group(2) or "").strip():
-            target = urljoin(page.final_url or page.url, m.group(2).strip())
-            if target.split("#")[0] != (page.final_url or page.url).split("#")[0]:
-                return target
-    return None
 
 
 def _level_zh(level: str) -> str:
@@ -212,8 +196,6 @@ def home_page(facts: SiteFacts) -> PageFacts | None:
 
 def home_badge_images(facts: SiteFacts) -> list[dict[str, Any]]:
     """The home page's badge images (same test as `find_badges`), each with its absolute `url`."""
-    # deferred: checks.accessibility, checks.freego and checks.taiwan_a11y import one another (a known cycle)
-    from checks.taiwan_a11y import badge_image
 
     home = home_page(facts)
     if home is None:
@@ -247,8 +229,6 @@ class BadgeSection6(Check):
     )
 
     def run(self, facts: SiteFacts, ctx: AuditContext) -> list[Finding]:
-        # deferred: checks.accessibility, checks.freego and checks.taiwan_a11y import one another (a known cycle)
-        from checks.taiwan_a11y import BADGE_HOSTS, find_badges
 
         home = home_page(facts)
         hosts = (*BADGE_HOSTS, *tuple(ctx.option("badge_hosts", ())))

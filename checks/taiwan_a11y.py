@@ -26,12 +26,22 @@ from __future__ import annotations
 import re
 from datetime import date
 from typing import Any
-from urllib.parse import parse_qs, unquote, urldefrag, urlsplit
+from urllib.parse import unquote, urldefrag, urlsplit
 
+from checks.accessibility import site_results, wcag_level
 from checks.base import AuditContext, Check, CheckMeta, Finding
+from checks.computed.badges import (  # noqa: F401 - re-exported: the badge is part of these conventions
+    BADGE_HOSTS,
+    _hostname,
+    _may_name_host,
+    badge_image,
+    find_badges,
+)
+from checks.computed.badges import html_pages as _html_pages
 from checks.computed.keywords import feature_keywords, feature_url_patterns
 from checks.computed.text import contains_any
-from checks.facts import PageFacts, SiteFacts, defrag, url_hostname
+from checks.facts import PageFacts, SiteFacts, defrag
+from checks.freego import static_failures
 from checks.rules import rules as rules_table
 from checks.textnorm import link_index
 
@@ -41,31 +51,11 @@ REQUIRED_KEYS = ("U", "C", "Z")
 ROLE_KEYS = {"U": ("U",), "C": ("C",), "Z": ("Z", "B", "F")}
 ROLE_ZH = {"U": "上方區塊", "C": "中央內容區", "Z": "下方區塊"}
 BROWSER_RULES = ("tw-badge-level-not-met",)  # need the axe pass; the other tw- rules read page facts
-BADGE_HOSTS = ("accessibility.moda.gov.tw", "www.handicap-free.nat.gov.tw", "handicap-free.nat.gov.tw")
 BADGE_VALID_YEARS = 3
-_BADGE_ALT = re.compile(r"無障礙.*(檢測|標章|等級)|(檢測|等級).*無障礙|accessib", re.IGNORECASE)
-_BADGE_SRC = re.compile(r"accessib|handicap|freego|無障礙|(^|/)(a|aa|aaa|a\+|aplus)\.(jpe?g|png|gif|svg)$",
-                        re.IGNORECASE)
-_LEVEL = re.compile(r"(AAA|AA|A\+|A)\s*(?:級|檢測|優先|等級|無障礙)", re.IGNORECASE)
-_CERT_ID = re.compile(r"^\d{14}$")
 _ALT_KEY = re.compile(r"alt\s*[+＋]\s*(?:shift\s*[+＋]\s*)?([A-Za-z])", re.IGNORECASE)
 MAX_PAGES_LISTED = 20
 # A+ was the old standard's level for priority 1 + 2 (無障礙網頁開發規範 1.0), i.e. today's AA.
-_LEVEL_EQUIV = {"A": "A", "A+": "AA", "AA": "AA", "AAA": "AAA"}
 _LEVELS_UP_TO = {"A": ("A",), "AA": ("A", "AA"), "AAA": ("A", "AA", "AAA")}
-
-
-def _html_pages(facts: SiteFacts) -> list[PageFacts]:
-    """In-scope HTML pages that answered, home page first (so shared problems land on the home page),
-    then by click depth and URL: the page a grouped finding names never depends on crawl order."""
-    pages = sorted((p for p in facts.pages
-                    if (p.status is None or 200 <= p.status < 300) and "html" in (p.content_type or "text/html").lower()),
-                   key=lambda p: (p.depth, p.url))
-    home = facts.page(facts.agency.url) if facts.agency.url else None
-    if home is not None and home in pages:
-        pages.remove(home)
-        pages.insert(0, home)
-    return pages
 
 
 def accesskeys_of(page: PageFacts) -> dict[str, dict[str, str]]:
@@ -160,24 +150,6 @@ def _target_missing(key: str, role: str, href: str, fragment: str, group: list[P
     )
 
 
-def _hostname(url: str) -> str | None:
-    """`urlsplit(url).hostname`, None for an address that cannot be parsed (never a badge)."""
-    try:
-        return url_hostname(url)
-    except ValueError:
-        return None
-
-
-def _may_name_host(url: str, hosts: tuple[str, ...]) -> bool:
-    """False when `urlsplit(url).hostname` cannot be any of `hosts`: the host name is a lower-cased
-    piece of the address once tabs and line breaks are dropped (as urlsplit drops them); a cheap
-    test that spares parsing tens of thousands of addresses."""
-    lowered = url.lower()
-    if "\t" in lowered or "\r" in lowered or "\n" in lowered:
-        lowered = lowered.replace("\t", "").replace("\r", "").replace("\n", "")
-    return any(host.lower() in lowered for host in hosts)
-
-
 def _names_sitemap(text: str) -> bool:
     """Whether `text` names the site map: the sitemap feature's words (service_features.yaml)."""
     return contains_any(text, feature_keywords("sitemap")) is not None
@@ -202,52 +174,6 @@ def _also(pages: list[PageFacts]) -> tuple[str, str]:
     if len(pages) <= 1:
         return "", ""
     return (f"（同樣情形共 {len(pages)} 頁，僅報告一次）", f" (same on {len(pages)} pages, reported once)")
-
-
-def badge_image(img: dict[str, Any]) -> bool:
-    """Whether an image looks like the accessibility badge (its alt text or its file name)."""
-    alt, src = (img.get("alt") or "").strip(), (img.get("src") or "").strip()
-    return bool((alt and _BADGE_ALT.search(alt)) or _BADGE_SRC.search(src.split("?")[0]))
-
-
-def find_badges(facts: SiteFacts, extra_hosts: tuple[str, ...] = ()) -> dict[str, Any]:
-    """What the site shows of its accessibility badge: images, certificate links, meta, claimed level."""
-    images: list[dict[str, Any]] = []
-    links: list[dict[str, Any]] = []
-    metas: list[str] = []
-    pages = _html_pages(facts)
-    page_urls = {p.url for p in pages}
-    for page in pages:
-        for img in page.images:
-            if badge_image(img):
-                alt, src = (img.get("alt") or "").strip(), (img.get("src") or "").strip()
-                images.append({"page": page.url, "src": src[:300], "alt": alt[:200]})
-        metas.extend(v[:300] for v in page.meta.get("accessible_website", []) if v)
-    badge_hosts = (*BADGE_HOSTS, *extra_hosts)
-    index = link_index(facts)  # each distinct target is looked at once (issue 6)
-    for link in index.with_targets(t for t in index.by_target if _may_name_host(t, badge_hosts)
-                                   and _hostname(t) in badge_hosts):
-        if link.source in page_urls:
-            links.append({"page": link.source, "href": link.target[:300], "text": link.text[:200]})
-    claims = [c for c in ([i["alt"] for i in images] + [lk["text"] for lk in links] + metas) if c]
-    level = None
-    for text in claims:
-        m = _LEVEL.search(text.replace("＋", "+"))
-        if m:
-            level = m.group(1).upper()
-            break
-    cert_ids = []
-    for lk in links:
-        category = parse_qs(urlsplit(lk["href"]).query).get("category", [""])[0].strip()
-        if _CERT_ID.match(category) and category not in cert_ids:
-            cert_ids.append(category)
-    return {
-        "present": bool(images or links or metas),
-        "claimed_level": level,
-        "level_equivalent": _LEVEL_EQUIV.get(level) if level else None,
-        "certificate_ids": cert_ids,
-        "images": images[:5], "links": links[:5], "meta": metas[:2],
-    }
 
 
 def certificate_date(cert_id: str) -> date | None:
@@ -410,9 +336,6 @@ class TaiwanAccessibility(Check):
         if not claimed:
             return []
         # the same tag -> level reading and the same site scope as the axe check
-        # deferred: checks.accessibility, checks.freego and checks.taiwan_a11y import one another (a known cycle)
-        from checks.accessibility import site_results, wcag_level
-        from checks.freego import static_failures
 
         allowed = _LEVELS_UP_TO[claimed]
         failing: dict[str, dict[str, Any]] = {}
