@@ -19,13 +19,13 @@ import tempfile
 import threading
 from datetime import date
 from functools import cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
 from paths import REALWORLD
+from servers import Handler, Server
 
 TODAY = date(2026, 12, 1)
 
@@ -50,40 +50,19 @@ HOMES: dict[str, str] = {
 }
 
 
-class _Server(ThreadingHTTPServer):
-    request_queue_size = 128  # http.server's default of 5 turns a concurrent crawl into false broken links
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-class _FolderHandler(BaseHTTPRequestHandler):
+class _FolderHandler(Handler):
     """Serves the files of one folder exactly; no directory listings, no index pages."""
-
-    protocol_version = "HTTP/1.1"
-    server: Any
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet tests
-        pass
 
     def _serve(self) -> None:
         root: Path = self.server.root
         path = unquote(urlsplit(self.path).path).lstrip("/")
         file = (root / path).resolve()
         if path and file.is_file() and root in file.parents:
-            body = file.read_bytes()
-            kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
             self.server.hits.append(self.path)
-            self._reply(200, kind, body)
+            kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+            self.reply(200, {"Content-Type": kind}, file.read_bytes())
         else:
-            self._reply(404, "text/html; charset=utf-8", "<html><title>404</title>找不到網頁</html>".encode())
-
-    def _reply(self, status: int, kind: str, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+            self.reply(404, {"Content-Type": "text/html; charset=utf-8"}, "<html><title>404</title>找不到網頁</html>")
 
     do_GET = _serve
     do_HEAD = _serve
@@ -102,8 +81,8 @@ def page_files(folder: str) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.suffix.lower() in (".htm", ".html"))
 
 
-def serve_folder(folder: str) -> _Server:
-    server = _Server(("127.0.0.1", 0), _FolderHandler)
+def serve_folder(folder: str) -> Server:
+    server = Server(("127.0.0.1", 0), _FolderHandler)
     server.root = folder_path(folder).resolve()
     server.hits = []
     threading.Thread(target=server.serve_forever, daemon=True).start()
