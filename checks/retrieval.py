@@ -88,7 +88,7 @@ def judge_probe(probe: dict[str, Any], home: str) -> list[Finding]:
     if probe.get("error") or status is None or (isinstance(status, int) and status >= 400):
         return [Finding.of(
             "site-search-failed", page=page, target=target,
-            detail=f"站內搜尋「{query}」沒有正常回應（{probe.get('error') or status}）。",
+            detail=f"站內搜尋「{query}」沒有正常回應（{_failure_zh(probe.get('error'), status)}）。",
             detail_en=f"Site search for {query!r} failed ({probe.get('error') or status}).",
             evidence={**evidence, "error": probe.get("error")},
         )]
@@ -115,3 +115,19 @@ def judge_probe(probe: dict[str, Any], home: str) -> list[Finding]:
             evidence=evidence,
         ))
     return out
+
+
+def _failure_zh(error: object, status: object) -> str:
+    """Why a search failed, in words (the raw error stays in the evidence)."""
+    if not error:
+        return f"HTTP {status}" if status is not None else "沒有回應"
+    text = str(error).lower()
+    if "timeout" in text or "timed out" in text:
+        return "連線逾時"
+    if text.startswith("content-type"):
+        return "回應不是網頁"
+    if text == "out-of-scope":
+        return "搜尋表單送往其他網站，未送出查詢"
+    if text == "no-query-term":
+        return "找不到可用來查詢的詞"
+    return "連線失敗"

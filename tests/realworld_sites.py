@@ -67,6 +67,9 @@ class _FolderHandler(Handler):
     do_GET = _serve
     do_HEAD = _serve
 
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name; a static folder takes no form posts
+        self.send_error(501, "Unsupported method ('POST')")
+
 
 def folder_path(folder: str) -> Path:
     path = REALWORLD / folder
